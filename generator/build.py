@@ -1,0 +1,87 @@
+"""The pipeline: config → exports → report model → charts → pages → write (read everything, then write)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator import charts
+from generator.config import SiteConfig
+from generator.errors import DataError, Problem
+from generator.ingest import ingest
+from generator.json_api import api_documents, dumps, level_key
+from generator.render import environment, pages, render_pages, theme_dir
+from generator.report import Report, build_report
+from generator.site_writer import SiteFiles, write_site
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    report: Report
+    files: SiteFiles
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        r = self.report
+        pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
+        charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
+        stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
+        return (f"Built {pages_n} pages, {charts_n} charts and {len(self.files)} files from "
+                f"{r.events_counted:,} events in {len(r.cycles)} cycles into {self.out_dir} ({stages})")
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str, progress: Callable[[str], None]) -> Iterator[None]:
+    progress(f"{stage}…")
+    start = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - start
+
+
+def build(config: SiteConfig, output: str | Path | None = None, strict: bool = False,
+          progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+    timings: dict[str, float] = {}
+    out_dir = config.output_path(output)
+    with _timed(timings, "ingest", progress):
+        ingested = ingest(config, strict)
+    with _timed(timings, "model", progress):
+        report = build_report(config, ingested)
+        ingested.con.close()
+    if strict and report.warnings:
+        raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
+    files = SiteFiles()
+    with _timed(timings, "charts", progress):
+        for path, svg in chart_files(report).items():
+            files.add(path, svg)
+    with _timed(timings, "pages", progress):
+        env = environment(config)
+        page_list = pages(report)
+        for path, html in render_pages(report, env, page_list).items():
+            files.add(path, html)
+        for path, doc in api_documents(report, [p.url for p in page_list]).items():
+            files.add(path, dumps(doc))
+        for asset in sorted((theme_dir(config) / "static").rglob("*")):
+            if asset.is_file():
+                files.add("assets/" + asset.relative_to(theme_dir(config) / "static").as_posix(), asset.read_bytes())
+    with _timed(timings, "write", progress):
+        write_site(files, out_dir)
+    return BuildResult(out_dir, report, files, timings)
+
+
+def chart_files(report: Report) -> dict[str, str]:
+    th = report.config.thresholds
+    out = {"charts/utilization.svg": charts.utilization_bars(
+        [c.name for c in report.cycles], [c.utilization for c in report.cycles],
+        th.upgrade_utilization, th.downgrade_utilization, "Utilization per billing cycle")}
+    for c in report.cycles:
+        days = [d for d, _ in c.daily]
+        out[f"months/{c.name}/daily.svg"] = charts.daily_bars(
+            days, [float(v) for _, v in c.daily], c.daily_target, f"Credits per day, {c.name}")
+        out[f"months/{c.name}/cumulative.svg"] = charts.cumulative_vs_pace(
+            days, [float(v) for v in c.cumulative_to_date], c.pace_line, float(c.allocation),
+            {level_key(t): v for t, v in c.threshold_credits.items()}, f"Cumulative credits vs pace, {c.name}")
+    return out

@@ -1,0 +1,109 @@
+"""The `creditwise` command line (SPEC §5). `python -m generator` is the same program.
+
+Exit codes: 0 success · 1 internal error (the only case with a traceback) · 2 usage or config
+error · 3 data error in the exports · 4 check failed or publish refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from generator import __version__
+from generator.errors import CreditwiseError, UsageError
+
+EPILOG = """exit codes: 0 success, 1 internal error, 2 usage or config error,
+3 data error in the exports, 4 check failed or publish refused"""
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from generator.build import build
+    from generator.config import load_config
+
+    config = load_config(args.config)
+    progress = (lambda _: None) if args.quiet else (lambda stage: _err(f"creditwise: {stage}"))
+    result = build(config, args.output, strict=args.strict, progress=progress)
+    for warning in result.report.warnings:
+        _err(f"warning: {warning}")
+    if not args.quiet:
+        print(result.summary())
+        print(f"Open {result.out_dir / 'index.html'}")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from generator.demo import write_demo_exports
+
+    if not 1 <= args.months <= 12:
+        raise UsageError("--months must be between 1 and 12 (the demo tier history starts in December 2025)")
+    written = write_demo_exports(Path(args.out), months=args.months, seed=args.seed)
+    print(f"Wrote {len(written)} demo exports to {args.out}")
+    return 0
+
+
+def cmd_not_yet(issue: int, what: str):
+    def run(args: argparse.Namespace) -> int:
+        raise UsageError(f"'creditwise {args.command}' is not available yet: {what} is tracked in issue {issue}")
+    return run
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="creditwise",
+        description="Build static usage-report sites from Aethera usage exports and a site.toml.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"creditwise {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    b = sub.add_parser("build", help="build the site from site.toml and the exports",
+                       description="Read site.toml and every export it names, compute the report and write the site "
+                                   "into [site].output_dir (built beside it, swapped in only when complete).",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+    b.add_argument("-o", "--output", metavar="DIR", help="output directory (overrides [site].output_dir)")
+    b.add_argument("--strict", action="store_true", help="treat warnings (e.g. a glob matching nothing) as errors")
+    b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    b.set_defaults(run=cmd_build)
+
+    s = sub.add_parser("serve", help="preview with live reload on 127.0.0.1 (not available yet)")
+    s.add_argument("-c", "--config", default="site.toml", metavar="PATH")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(run=cmd_not_yet(6, "the live-reload preview"))
+
+    c = sub.add_parser("check", help="check links, HTML and the JSON API of a built site (not available yet)")
+    c.add_argument("dir", nargs="?", default="public")
+    c.set_defaults(run=cmd_not_yet(7, "checking a built site"))
+
+    pb = sub.add_parser("publish", help="build, check and deploy atomically (not available yet)")
+    pb.add_argument("-c", "--config", default="site.toml", metavar="PATH")
+    pb.add_argument("--dry-run", action="store_true")
+    pb.add_argument("--rollback", action="store_true")
+    pb.set_defaults(run=cmd_not_yet(7, "publishing"))
+
+    d = sub.add_parser("demo-data", help="write deterministic demo exports",
+                       description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "
+                                   "overlapping quarterly file) for trying Creditwise out.")
+    d.add_argument("--out", default="content/exports", metavar="DIR", help="where to write (default: content/exports)")
+    d.add_argument("--months", type=int, default=7, metavar="N", help="billing cycles up to November 2026 (default: 7)")
+    d.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (default: 7)")
+    d.set_defaults(run=cmd_demo_data)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CreditwiseError as exc:
+        for problem in exc.problems:
+            _err(str(problem))
+        _err(f"creditwise: {exc.total} {exc.label}{'s' if exc.total != 1 else ''}; nothing was written")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("creditwise: interrupted")
+        return 130

@@ -1,0 +1,131 @@
+"""Stage 5a: the machine-readable API (SPEC §4) — exactly the spec's field names.
+
+Every figure a page shows comes from these documents' source, the report model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from generator.cycle_report import CycleFigures
+from generator.report import Report
+from generator.tier_recommendation import Plan
+
+API_VERSION = 1
+
+
+def number(value: Decimal | float | int | None) -> float | int | None:
+    """Credits as JSON numbers: integral values as integers, the rest as floats."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def level_key(level: float) -> str:
+    """Notify levels as decimals: 0.5 → "0.5", 1 → "1.0"."""
+    return repr(float(level))
+
+
+def month_json(c: CycleFigures) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "cycle": c.name,
+        "start": iso(c.cycle.start),
+        "end": iso(c.cycle.end),
+        "complete": c.complete,
+        "current": c.current,
+        "days": c.cycle.days,
+        "tier": c.tier.name,
+        "allocation": number(c.allocation),
+        "topups": [{"date": iso(t.date), "credits": number(t.credits), "price": number(t.price)} for t in c.topups],
+        "used": number(c.used),
+        "remaining": number(c.remaining),
+        "utilization": c.utilization,
+        "expired": number(c.expired),
+        "exhausted_on": iso(c.exhausted_on),
+        "thresholds": {level_key(t): iso(d) for t, d in c.thresholds.items()},
+        "daily_target": c.daily_target,
+        "demand": c.demand,
+        "price_per_credit": c.price_per_credit,
+        "events": c.events,
+        "by_feature": {k: number(v) for k, v in c.by_feature.items()},
+        "by_team": {k: number(v) for k, v in c.by_team.items()},
+        "daily": [{"date": iso(d), "credits": number(v)} for d, v in c.daily],
+    }
+    if c.pace is not None:
+        doc |= {
+            "burn_rate": c.pace.burn_rate,
+            "burn_window_days": c.pace.window_days,
+            "days_left": c.pace.days_left,
+            "projected_used": c.pace.projected_used,
+            "consumption_warning": c.pace.consumption_warning,
+            "projected_exhaustion": iso(c.pace.projected_exhaustion),
+        }
+    return doc
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "current_tier": plan.current_tier.name,
+        "recommended_tier": plan.recommended_tier.name if plan.recommended_tier else None,
+        "signal": plan.signal,
+        "baseline": [c.name for c in plan.baseline],
+        "average": plan.average,
+        "peak": plan.peak,
+        "growth_per_month": plan.growth_per_month,
+        "projected": plan.projected,
+        "required": plan.required,
+        "indicators": plan.indicators,
+        "exceeds_largest_tier": plan.exceeds_largest_tier,
+        "topup_price_per_credit": number(plan.topup_rate),
+        "tiers": [
+            {
+                "name": tc.tier.name,
+                "monthly_credits": number(tc.tier.monthly_credits),
+                "monthly_price": number(tc.tier.monthly_price),
+                "covers_required": tc.covers_required,
+                "annual_topup_credits": number(tc.annual_topup_credits),
+                "annual_cost": number(tc.annual_cost),
+            }
+            for tc in plan.tier_costs
+        ],
+    }
+
+
+def site_json(report: Report, pages: list[str]) -> dict[str, Any]:
+    cur = report.current
+    return {
+        "api_version": API_VERSION,
+        "title": report.config.site.title,
+        "base_url": report.config.site.base_url,
+        "timezone": report.config.site.timezone,
+        "as_of": iso(report.as_of),
+        "current_cycle": cur.name,
+        "cycles": [c.name for c in report.cycles],
+        "features": report.features,
+        "teams": report.teams,
+        "events_counted": report.events_counted,
+        "events_after_as_of": report.events_after_as_of,
+        "quarantined_rows": report.quarantined,
+        "pages": pages,
+    }
+
+
+def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
+    """Path (relative to the site root) → JSON document."""
+    docs: dict[str, Any] = {"api/site.json": site_json(report, pages), "api/plan.json": plan_json(report.plan)}
+    for c in report.cycles:
+        docs[f"api/months/{c.name}.json"] = month_json(c)
+    return docs
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

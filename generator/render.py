@@ -1,0 +1,103 @@
+"""Stage 5c: HTML pages from the report model with Jinja2 (autoescape on).
+
+Each page gets `root`, the relative prefix back to the site root, so every link is relative
+and the site works under any path prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator.config import SiteConfig
+from generator.errors import ConfigError, Problem
+from generator.json_api import level_key
+from generator.report import Report
+
+BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # file path in the site, e.g. "months/2026-05/index.html"
+    template: str
+    title: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> str:
+        return "../" * self.path.count("/")
+
+    @property
+    def url(self) -> str:
+        """Directory-style URL relative to the site root (SPEC §4), e.g. "months/2026-05/"."""
+        return self.path.removesuffix("index.html")
+
+
+def theme_dir(config: SiteConfig) -> Path:
+    """The site's own `themes/<name>/` if it has one, else the theme shipped with Creditwise."""
+    for base in (config.root / "themes", BUNDLED_THEMES):
+        if (base / config.site.theme / "templates").is_dir():
+            return base / config.site.theme
+    raise ConfigError([Problem(config.path.name, None, "site.theme", f"no theme named {config.site.theme!r}")])
+
+
+def fmt_credits(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{float(value):,.1f}".removesuffix(".0")
+
+
+def fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def fmt_date(value: dt.date | None) -> str:
+    return "—" if value is None else f"{value:%a %-d %b %Y}"
+
+
+def fmt_instant(value: dt.datetime) -> str:
+    return f"{value:%-d %b %Y, %H:%M} ({value:%Z})"
+
+
+def environment(config: SiteConfig) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme_dir(config) / "templates"),
+        autoescape=True,  # everything on a page derives from data: escape it all
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters |= {"credits": fmt_credits, "pct": fmt_pct, "date": fmt_date, "instant": fmt_instant,
+                    "level": level_key}
+    env.globals["zip"] = zip
+    return env
+
+
+def pages(report: Report) -> list[Page]:
+    out = [Page("index.html", "index.html", "Overview")]
+    for c in report.cycles:
+        prev, nxt = report.neighbours(c)
+        out.append(Page(f"months/{c.name}/index.html", "month.html", f"{c.cycle.start_date:%B %Y}",
+                        {"c": c, "prev": prev, "next": nxt}))
+    out.append(Page("plan/index.html", "plan.html", "Plan"))
+    return out
+
+
+def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page]) -> dict[str, str]:
+    nav = [("Overview", "index.html"), ("Plan", "plan/index.html"),
+           ("This month", f"months/{report.current.name}/index.html")]
+    out = {}
+    for page in page_list:
+        template = env.get_template(page.template)
+        out[page.path] = template.render(report=report, page=page, root=page.root, nav=nav,
+                                         current=report.current, plan=report.plan, **page.context)
+    return out

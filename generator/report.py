@@ -1,0 +1,56 @@
+"""Stage 4: the whole report model — everything pages, charts and the JSON API show.
+
+Templates and chart code only lay out what this holds; all arithmetic happens before here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from generator.config import SiteConfig
+from generator.cycle_report import CycleFigures, build_cycles
+from generator.ingest import FileStats, Ingested
+from generator.tier_recommendation import Plan, recommend
+from generator.usage import Usage, summarize
+
+
+@dataclass(frozen=True)
+class Report:
+    config: SiteConfig
+    as_of: dt.datetime
+    cycles: list[CycleFigures]  # oldest first
+    plan: Plan
+    features: list[str]
+    teams: list[str]
+    files: list[FileStats]
+    events_counted: int
+    events_after_as_of: int
+    quarantined: int
+    warnings: list[str]
+
+    @property
+    def current(self) -> CycleFigures:
+        return next(c for c in self.cycles if c.current)
+
+    def neighbours(self, cycle: CycleFigures) -> tuple[CycleFigures | None, CycleFigures | None]:
+        i = self.cycles.index(cycle)
+        return (self.cycles[i - 1] if i else None, self.cycles[i + 1] if i + 1 < len(self.cycles) else None)
+
+
+def build_report(config: SiteConfig, ingested: Ingested) -> Report:
+    usage: Usage = summarize(ingested, config)
+    cycles = build_cycles(config, usage)
+    return Report(
+        config=config,
+        as_of=usage.as_of,
+        cycles=cycles,
+        plan=recommend(config, cycles),
+        features=sorted({d.feature for d in usage.days}),
+        teams=sorted({d.team for d in usage.days}),
+        files=ingested.files,
+        events_counted=usage.events_counted,
+        events_after_as_of=usage.events_after_as_of,
+        quarantined=len(ingested.quarantined),
+        warnings=ingested.warnings,
+    )
