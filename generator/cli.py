@@ -26,7 +26,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from generator.config import load_config
 
     config = load_config(args.config)
-    progress = (lambda _: None) if args.quiet else (lambda stage: _err(f"creditwise: {stage}"))
+    # Stage-by-stage progress only for a person watching; logs and pipes get the summary line.
+    show = sys.stderr.isatty() and not args.quiet
+    progress = (lambda stage: _err(f"creditwise: {stage}")) if show else (lambda _: None)
     result = build(config, args.output, strict=args.strict, progress=progress)
     for warning in result.report.warnings:
         _err(f"warning: {warning}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -63,7 +64,7 @@ def month_json(c: CycleFigures) -> dict[str, Any]:
     if c.pace is not None:
         doc |= {
             "burn_rate": c.pace.burn_rate,
-            "burn_window_days": c.pace.window_days,
+            "burn_window_length_days": c.pace.window_days,
             "days_left": c.pace.days_left,
             "projected_used": c.pace.projected_used,
             "consumption_warning": c.pace.consumption_warning,
@@ -100,10 +101,19 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def build_time(report: Report) -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else the data's as_of: never the wall clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return report.as_of
+
+
 def site_json(report: Report, pages: list[str]) -> dict[str, Any]:
     cur = report.current
     return {
         "api_version": API_VERSION,
+        "generated_at": iso(build_time(report)),
         "title": report.config.site.title,
         "base_url": report.config.site.base_url,
         "timezone": report.config.site.timezone,

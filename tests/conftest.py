@@ -1,0 +1,102 @@
+"""Shared helpers: write a small site (site.toml + CSV exports) and run the real CLI on it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEADER = ["event_id", "timestamp", "member", "team", "feature", "operation", "model",
+          "credits", "quantity", "session_id", "knowledge"]
+
+BASIC_TOML = """\
+[site]
+title = "Test site"
+base_url = "/r/"
+timezone = "UTC"
+
+[data]
+exports = ["exports/*.csv"]
+
+[[tiers]]
+name = "S"
+monthly_credits = 100
+monthly_price = 10
+
+[[tiers]]
+name = "M"
+monthly_credits = 200
+monthly_price = 18
+
+[[subscription]]
+from = 2026-01-01
+tier = "S"
+"""
+
+
+def csv_text(rows: list[dict | list], header: list[str] = HEADER) -> str:
+    """Rows as dicts (missing columns empty) or as lists in header order."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r.get(h, "") for h in header] if isinstance(r, dict) else r)
+    return buf.getvalue()
+
+
+def event(eid: str, ts: str, credits: str | float, feature: str = "image", operation: str = "generate",
+          member: str = "ana@example.com", team: str = "design", **extra) -> dict:
+    return {"event_id": eid, "timestamp": ts, "member": member, "team": team, "feature": feature,
+            "operation": operation, "credits": str(credits), **extra}
+
+
+@dataclass
+class Site:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "site.toml"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "public"
+
+    def write_export(self, name: str, text: str | bytes) -> Path:
+        path = self.root / "exports" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def build(self, *extra: str) -> subprocess.CompletedProcess:
+        return run_cli("build", "--config", str(self.config), "--output", str(self.out), *extra)
+
+    def json(self, rel: str):
+        import json
+
+        return json.loads((self.out / rel).read_text(encoding="utf-8"))
+
+
+def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    s = Site(tmp_path)
+    s.config.write_text(BASIC_TOML, encoding="utf-8")
+    return s
