@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASIC_TOML, csv_text, event, tree_bytes
 
+from conftest import BASIC_TOML, csv_text, event, tree_bytes
 from generator.config import key_lines, load_config
 from generator.errors import ConfigError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import pytest
+
 from conftest import BASIC_TOML, HEADER, csv_text, event, tree_bytes
 
 GOOD = [event("e1", "2026-01-05T10:00:00Z", 5), event("e2", "2026-01-06T10:00:00Z", 7)]
