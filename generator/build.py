@@ -11,6 +11,7 @@ from pathlib import Path
 from generator import charts
 from generator.config import SiteConfig
 from generator.errors import DataError, Problem
+from generator.guides import load_guides
 from generator.ingest import ingest
 from generator.json_api import api_documents, dumps, level_key
 from generator.render import environment, pages, render_pages, theme_dir
@@ -46,6 +47,8 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
           progress: Callable[[str], None] = lambda _: None) -> BuildResult:
     timings: dict[str, float] = {}
     out_dir = config.output_path(output)
+    with _timed(timings, "guides", progress):  # first: a guide's config error stops the build before the data is read
+        guides = load_guides(config)
     with _timed(timings, "ingest", progress):
         ingested = ingest(config, strict)
     with _timed(timings, "model", progress):
@@ -59,7 +62,7 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
             files.add(path, svg)
     with _timed(timings, "pages", progress):
         env = environment(config)
-        page_list = pages(report)
+        page_list = pages(report, guides)
         for path, html in render_pages(report, env, page_list).items():
             files.add(path, html)
         for path, doc in api_documents(report, [p.url for p in page_list]).items():

@@ -7,10 +7,11 @@ and the site works under any path prefix.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
@@ -18,6 +19,9 @@ from generator.config import SiteConfig
 from generator.errors import ConfigError, Problem
 from generator.json_api import level_key
 from generator.report import Report
+
+if TYPE_CHECKING:  # guides imports this module's filters
+    from generator.guides import Guide
 
 BUNDLED_THEMES = Path(__file__).resolve().parent.parent / "themes"
 
@@ -82,19 +86,27 @@ def environment(config: SiteConfig) -> jinja2.Environment:
     return env
 
 
-def pages(report: Report) -> list[Page]:
+def pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
     out = [Page("index.html", "index.html", "Overview")]
     for c in report.cycles:
         prev, nxt = report.neighbours(c)
         out.append(Page(f"months/{c.name}/index.html", "month.html", f"{c.cycle.start_date:%B %Y}",
                         {"c": c, "prev": prev, "next": nxt}))
     out.append(Page("plan/index.html", "plan.html", "Plan"))
-    return out
+    return out + guide_pages(guides)
+
+
+def guide_pages(guides: Sequence[Guide]) -> list[Page]:
+    """`guides/` and one page per guide; the preview server re-renders just these when a guide changes."""
+    if not guides:
+        return []
+    out = [Page("guides/index.html", "guides.html", "Guides", {"guides": list(guides)})]
+    return out + [Page(g.path, "guide.html", g.title, {"guide": g}) for g in guides]
 
 
 def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page]) -> dict[str, str]:
     nav = [("Overview", "index.html"), ("Plan", "plan/index.html"),
-           ("This month", f"months/{report.current.name}/index.html")]
+           ("This month", f"months/{report.current.name}/index.html"), ("Guides", "guides/index.html")]
     out = {}
     for page in page_list:
         template = env.get_template(page.template)
