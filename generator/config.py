@@ -104,8 +104,24 @@ class Roi(Section):
 
 
 class RecommendationAssumptions(Section):
-    model_shift_share: float = Field(0.25, ge=0, le=1)
-    min_monthly_savings: Credits = Decimal(1)
+    """Every assumption behind a savings estimate, an alert rule or the forecast (guides/recommendations)."""
+
+    model_shift_share: float = Field(0.25, ge=0, le=1)  # expensive-model use that could move to the cheapest model
+    min_monthly_savings: Credits = Decimal(1)  # smaller estimates are not listed
+    regenerate_to_edit_share: float = Field(0.5, ge=0, le=1)  # regenerations a 1-credit edit could have replaced
+    upscale_avoidable_share: float = Field(1.0, ge=0, le=1)  # upscales changed afterwards that need not have happened
+    batch_share: float = Field(0.5, ge=0, le=1)  # repeated single generations that could have been one batch
+    knowledge_avoidable_share: float = Field(0.25, ge=0, le=1)  # knowledge-base premium spent where it was not needed
+    enhance_avoidable_share: float = Field(1.0, ge=0, le=1)  # enhancements of drafts later replaced
+    short_conversation_responses: int = Field(2, ge=1)  # a conversation this short (or shorter) is "short"
+    restart_window_minutes: float = Field(30, gt=0)  # a new conversation this soon after a short one is a restart
+    restart_waste_share: float = Field(0.5, ge=0, le=1)  # of a restarted short conversation's credits
+    pacing_spike_share: float = Field(0.5, ge=0, le=1)  # of spike days' credits above the usual day
+    expiring_share: float = Field(0.1, ge=0, le=1)  # unused share of the allocation worth an alert
+    expiring_usable_share: float = Field(0.5, ge=0, le=1)  # of expiring credits that could be put to use
+    team_practice_share: float = Field(0.5, ge=0, le=1)  # of the gap to the best team that is closable
+    team_practice_min_items: int = Field(20, ge=1)  # items an operation needs in a cycle to be compared
+    forecast_fallback_spread: float = Field(0.3, gt=0)  # log spread when past cycles cannot calibrate the forecast
 
 
 class Publish(Section):
