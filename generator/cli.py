@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from generator import __version__
-from generator.errors import CreditwiseError, UsageError
+from generator.errors import CheckError, CreditwiseError, UsageError
 
 EPILOG = """exit codes: 0 success, 1 internal error, 2 usage or config error,
 3 data error in the exports, 4 check failed or publish refused"""
@@ -48,6 +48,41 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from generator.site_check import check_site
+
+    result = check_site(Path(args.dir))
+    for problem in result.problems:
+        _err(str(problem))
+    if result.problems:
+        n = len(result.problems)
+        _err(f"creditwise check: {n} problem{'s' if n != 1 else ''} in {args.dir} ({result.summary()})")
+        return CheckError.exit_code
+    print(f"Checked {args.dir}: no problems in {result.summary()}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from generator.config import load_config
+    from generator.publish import publish, rollback
+
+    config = load_config(args.config)
+    show = sys.stderr.isatty()
+    progress = (lambda stage: _err(f"creditwise: {stage}")) if show else (lambda _: None)
+    try:
+        if args.rollback:
+            return rollback(config, dry_run=args.dry_run)
+        return publish(config, dry_run=args.dry_run, progress=progress)
+    except CreditwiseError as exc:
+        # Say why, and that the live site is untouched: every failure happens before `current` switches.
+        for problem in exc.problems:
+            _err(str(problem))
+        stage = {CheckError: "refused"}.get(type(exc), f"stopped by {exc.total} {exc.label}{'s' if exc.total != 1 else ''}")
+        _err(f"creditwise publish: {stage}; nothing was {'rolled back' if args.rollback else 'published'}, "
+             "the live site is unchanged")
+        return exc.exit_code
+
+
 def cmd_not_yet(issue: int, what: str):
     def run(args: argparse.Namespace) -> int:
         raise UsageError(f"'creditwise {args.command}' is not available yet: {what} is tracked in issue {issue}")
@@ -77,15 +112,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.set_defaults(run=cmd_not_yet(6, "the live-reload preview"))
 
-    c = sub.add_parser("check", help="check links, HTML and the JSON API of a built site (not available yet)")
-    c.add_argument("dir", nargs="?", default="public")
-    c.set_defaults(run=cmd_not_yet(7, "checking a built site"))
+    c = sub.add_parser("check", help="check links, HTML and the JSON API of a built site",
+                       description="Check a built site: every internal link and asset resolves, every page parses "
+                                   "(and validates with vnu where installed), the JSON API has the spec's fields, no "
+                                   "absolute links outside sitemap.xml, feed.xml and 404.html. One line per problem.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("dir", nargs="?", default="public", metavar="DIR", help="the built site (default: public)")
+    c.set_defaults(run=cmd_check)
 
-    pb = sub.add_parser("publish", help="build, check and deploy atomically (not available yet)")
-    pb.add_argument("-c", "--config", default="site.toml", metavar="PATH")
-    pb.add_argument("--dry-run", action="store_true")
-    pb.add_argument("--rollback", action="store_true")
-    pb.set_defaults(run=cmd_not_yet(7, "publishing"))
+    pb = sub.add_parser("publish", help="build, check and deploy atomically to [publish].target",
+                        description="Build, check, then upload a new release to [publish].target (a directory, or "
+                                    "ssh://[user@]host[:port]/path via rsync; $CREDITWISE_SSH sets the ssh command) "
+                                    "and switch its 'current' symlink atomically. The same content twice is a no-op.",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    pb.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+    pb.add_argument("--dry-run", action="store_true", help="print what would be uploaded and removed; change nothing")
+    pb.add_argument("--rollback", action="store_true", help="switch 'current' back to the previous release")
+    pb.set_defaults(run=cmd_publish)
 
     d = sub.add_parser("demo-data", help="write deterministic demo exports",
                        description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "
