@@ -15,6 +15,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,8 +154,17 @@ def guide_environment() -> SandboxedEnvironment:
     """Sandboxed: a guide may read values and call filters, nothing that reaches Python internals."""
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
                                lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters |= {"credits": fmt_credits, "pct": fmt_pct}
+    env.filters |= {"credits": _strict(fmt_credits), "pct": _strict(fmt_pct)}
     return env
+
+
+def _strict(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A filter that reports an undefined input by name instead of failing inside the formatting."""
+    def apply(value: Any) -> str:
+        if isinstance(value, jinja2.Undefined):
+            str(value)  # StrictUndefined raises UndefinedError: "'dict object' has no attribute 'x'"
+        return fmt(value)
+    return apply
 
 
 def guide_values(config: SiteConfig) -> dict[str, Any]:
