@@ -190,6 +190,8 @@ def _link_problem(rel: str, link: Link, present: set[str], ids: dict[str, set[st
                        + (f" (base_url is {base_url!r})" if base_url else ""))
     if rel.endswith(".xml"):
         return problem("relative URL in a feed or sitemap; use base_url")
+    if rel == "404.html" and parts.path:
+        return problem("relative link in 404.html, which is served for missing paths at any depth; use base_url")
     if not parts.path:
         if parts.fragment and rel.endswith(".html") and unquote(parts.fragment) not in ids.get(rel, set()):
             return problem(f"no element with id {unquote(parts.fragment)!r} on this page")
