@@ -46,6 +46,7 @@ def test_every_shipped_guide_renders_with_a_title_and_working_links(site, toml):
     for g in guides:
         assert g.title and g.summary and g.html.strip(), g.slug
         assert "{{" not in g.html and "{%" not in g.html, g.slug  # every placeholder was filled
+        assert not re.search(r"\d{10}", g.html), g.slug  # `a * b | credits` repeats a string: parenthesise
         assert g.source_path.parent == BUNDLED_GUIDES
         for href in re.findall(r'href="([^"#]*)', g.html):
             target = posixpath.normpath(posixpath.join(f"guides/{g.slug}", href))
