@@ -51,11 +51,24 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         guides = load_guides(config)
     with _timed(timings, "ingest", progress):
         ingested = ingest(config, strict)
-    with _timed(timings, "model", progress):
-        report = build_report(config, ingested)
-        ingested.con.close()
-    if strict and report.warnings:
-        raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
+    try:
+        with _timed(timings, "model", progress):
+            report = build_report(config, ingested)
+        ingested.persist()  # the ingest cache is written while charts and pages render
+        if strict and report.warnings:
+            raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
+        files = render_site(config, report, guides, timings, progress)
+        with _timed(timings, "write", progress):
+            write_site(files, out_dir)
+    finally:
+        with _timed(timings, "cache", progress):
+            ingested.close()
+    return BuildResult(out_dir, report, files, timings)
+
+
+def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
+                progress: Callable[[str], None]) -> SiteFiles:
+    """Everything the site holds, in memory: charts, pages, the JSON API and the theme's assets."""
     files = SiteFiles()
     with _timed(timings, "charts", progress):
         for path, svg in chart_files(report).items():
@@ -67,12 +80,11 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
             files.add(path, html)
         for path, doc in api_documents(report, [p.url for p in page_list]).items():
             files.add(path, dumps(doc))
-        for asset in sorted((theme_dir(config) / "static").rglob("*")):
+        static = theme_dir(config) / "static"
+        for asset in sorted(static.rglob("*")):
             if asset.is_file():
-                files.add("assets/" + asset.relative_to(theme_dir(config) / "static").as_posix(), asset.read_bytes())
-    with _timed(timings, "write", progress):
-        write_site(files, out_dir)
-    return BuildResult(out_dir, report, files, timings)
+                files.add("assets/" + asset.relative_to(static).as_posix(), asset.read_bytes())
+    return files
 
 
 def chart_files(report: Report) -> dict[str, str]:

@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
             _err(str(problem))
         _err(f"creditwise: {exc.total} {exc.label}{'s' if exc.total != 1 else ''}; nothing was written")
         return exc.exit_code
+    except BrokenPipeError:  # `creditwise build | head`: the reader left, nothing is wrong
+        return 0
     except KeyboardInterrupt:
         _err("creditwise: interrupted")
         return 130

@@ -17,9 +17,17 @@ class Problem:
     line: int | None
     where: str  # key path in site.toml, or column of an export
     reason: str
+    unit: str = "line"  # Parquet files have rows, not lines: `file:row N`
+    event_id: str | None = None  # of the row, when readable (for the data-quality page)
+
+    @property
+    def location(self) -> str:
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}" if self.unit == "line" else f"{self.file}:{self.unit} {self.line}"
 
     def __str__(self) -> str:
-        loc = self.file if self.line is None else f"{self.file}:{self.line}"
+        loc = self.location
         return f"{loc}: {self.where}: {self.reason}" if self.where else f"{loc}: {self.reason}"
 
 

@@ -50,13 +50,13 @@ class Usage:
 
 def summarize(ingested: Ingested, config: SiteConfig) -> Usage:
     con = ingested.con
-    latest, count = con.execute("SELECT max(ts), count(*) FROM events").fetchone()
+    latest, count = con.execute("SELECT max(ts), count(*) FROM all_events").fetchone()
     if not count:
         raise DataError([Problem(config.path.name, None, "data.exports", "the exports hold no countable events")])
     as_of = (config.as_of_override or latest).astimezone(config.tz)
-    after = con.execute("SELECT count(*) FROM events WHERE ts > ?", [as_of]).fetchone()[0]
+    after = con.execute("SELECT count(*) FROM all_events WHERE ts > ?", [as_of]).fetchone()[0]
     # Events after as_of are left out of every figure (counted on the data-quality page).
-    con.execute("DELETE FROM events WHERE ts > ?", [as_of])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM all_events WHERE ts <= TIMESTAMPTZ '{as_of.isoformat()}'")
     first_day = con.execute("SELECT min(day) FROM events").fetchone()[0]
     if first_day is None:
         raise DataError([Problem(config.path.name, None, "site.as_of", f"no event at or before as_of {as_of.isoformat()}")])
