@@ -104,6 +104,8 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
     from generator.site_check import check_site
 
     target = target_of(config)
+    progress(f"reading {target.label}…")
+    target.state()  # an unreachable or unusable target refuses now, before a build
     progress("building…")
     result = build(config, progress=progress)
     site = result.out_dir
@@ -115,8 +117,7 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
         raise CheckError([Problem(str(site), None, "manifest.json", "the site may not have its own manifest.json "
                                                                      "(each release gets one from publish)")])
     digest, files = site_digest(site)
-    progress(f"reading {target.label}…")
-    state = target.state(create=not dry_run)
+    state = target.state()  # again: what is live now, after the build
     live = ReleaseId.parse(state.current)
     releases = ours(state)
     if live and live.digest == digest[:12]:
@@ -161,7 +162,7 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
 
 def rollback(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None] = print) -> int:
     target = target_of(config)
-    state = target.state(create=False)
+    state = target.state()
     live = ReleaseId.parse(state.current)
     if state.current is None:
         raise CheckError([Problem(target.label, None, "", "nothing is published there: no 'current' release")])

@@ -42,11 +42,9 @@ class LocalTarget:
     def _refuse(self, reason: str) -> CheckError:
         return CheckError([Problem(self.label, None, "", reason)])
 
-    def state(self, create: bool) -> TargetState:
+    def state(self) -> TargetState:
         releases = self.root / "releases"
         try:
-            if create:
-                releases.mkdir(parents=True, exist_ok=True)
             names = sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) if releases.is_dir() else []
         except OSError as exc:
             raise self._refuse(f"cannot use the target directory: {exc.strerror or exc}") from None
@@ -68,6 +66,7 @@ class LocalTarget:
         previous = releases / link_from if link_from else None
         shutil.rmtree(staging, ignore_errors=True)
         try:
+            releases.mkdir(parents=True, exist_ok=True)
             staging.mkdir(mode=0o755)
             os.chmod(staging, 0o755)  # readable by a web server running as another user, whatever the umask
             for src in sorted(site.rglob("*")):
@@ -132,12 +131,10 @@ class SshTarget:
             raise self._refuse(f"{prefix}: {detail}")
         return run.stdout
 
-    def state(self, create: bool) -> TargetState:
-        p = shlex.quote(self.path)
+    def state(self) -> TargetState:
         script = "\n".join([
             "set -e",
-            f"mkdir -p {p}/releases" if create else ":",
-            f"cd {p} 2>/dev/null || exit 0",
+            f"cd {shlex.quote(self.path)} 2>/dev/null || exit 0",
             "if [ -e current ] && [ ! -L current ]; then echo 'not-a-link:'; fi",
             'echo "current:$(readlink current 2>/dev/null || true)"',
             "ls -1 releases 2>/dev/null | sed 's/^/release:/' || true",
@@ -159,6 +156,8 @@ class SshTarget:
 
     def upload(self, site: Path, manifest: bytes, release: str, link_from: str | None) -> None:
         incoming = f"{self.path}/releases/.incoming-{release}"
+        p = shlex.quote(self.path)
+        self._run(f"mkdir -p {p}/releases", "creating the releases folder")
         with tempfile.TemporaryDirectory(prefix="creditwise-manifest-") as tmp:
             (Path(tmp) / "manifest.json").write_bytes(manifest)
             # -c: compare contents, not times (every build rewrites every file); no -t, so that an unchanged
@@ -173,7 +172,6 @@ class SshTarget:
         if run.returncode:
             detail = _last_line(run.stderr) or f"exit {run.returncode}"
             raise self._refuse(f"upload failed (rsync exit {run.returncode}): {detail}")
-        p = shlex.quote(self.path)
         self._run(f"set -e; cd {p}/releases; mv -T {shlex.quote('.incoming-' + release)} {shlex.quote(release)}",
                   "moving the release into place")
 
