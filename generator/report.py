@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from generator.analytics import Analytics, build_analytics
 from generator.config import SiteConfig
 from generator.cycle_report import CycleFigures, build_cycles
 from generator.ingest import FileStats, Ingested
@@ -28,6 +29,7 @@ class Report:
     events_after_as_of: int
     quarantined: int
     warnings: list[str]
+    analytics: Analytics | None = None  # alerts, budgets, forecast, efficiency, recommendations (analytics.py)
 
     @property
     def current(self) -> CycleFigures:
@@ -41,11 +43,12 @@ class Report:
 def build_report(config: SiteConfig, ingested: Ingested) -> Report:
     usage: Usage = summarize(ingested, config)
     cycles = build_cycles(config, usage)
+    plan = recommend(config, cycles)
     return Report(
         config=config,
         as_of=usage.as_of,
         cycles=cycles,
-        plan=recommend(config, cycles),
+        plan=plan,
         features=sorted({d.feature for d in usage.days}),
         teams=sorted({d.team for d in usage.days}),
         files=ingested.files,
@@ -53,4 +56,5 @@ def build_report(config: SiteConfig, ingested: Ingested) -> Report:
         events_after_as_of=usage.events_after_as_of,
         quarantined=len(ingested.quarantined),
         warnings=ingested.warnings,
+        analytics=build_analytics(config, ingested.con, usage, cycles, plan),
     )

@@ -1,0 +1,245 @@
+"""Stage 3b: the finer aggregates the analytics need, as GROUP BY queries over the DuckDB `events` table.
+
+Each query returns a small result (per cycle × team × feature × operation × model, per cycle × team ×
+member, session counts per cycle × team); no per-event row ever reaches Python. Sessions are
+summarised inside DuckDB: a session belongs to the cycle of its first day and the team of its first
+event. A per day × feature × team × member table stays in DuckDB for `top_contributors`, which the
+alerts ask for once they know their date ranges. Everything runs while `build_report` holds the
+connection (after `usage.summarize` removed the events after as_of).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import duckdb
+
+from generator.config import SiteConfig
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class OpRow:
+    """One cycle × feature × operation × model × knowledge × team."""
+
+    cycle: str
+    feature: str
+    operation: str
+    model: str | None
+    knowledge: bool
+    team: str
+    events: int
+    credits: Decimal
+    quantity: int
+    batch_events: int  # events with quantity > 1
+    batch_items: int
+    batch_credits: Decimal
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    cycle: str
+    team: str
+    feature: str
+    member: str
+    credits: Decimal
+    events: int
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """Image and compose sessions of one cycle × team × feature (sessions without an id are not counted)."""
+
+    cycle: str
+    team: str
+    feature: str
+    sessions: int
+    generates: int
+    regenerations: int  # generate events after the first of their session
+    regeneration_credits: Decimal
+    edits: int
+    upscales: int
+    nonfinal_upscales: int  # upscales followed by a generate or edit in the same session
+    nonfinal_upscale_credits: Decimal
+    creates: int
+    enhances: int
+    enhances_before_final: int  # enhancements followed by a later create in the same document session
+    enhances_before_final_credits: Decimal
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """Single-image generations repeated in one session with one model (≥ 2 of them): batch candidates."""
+
+    cycle: str
+    team: str
+    model: str | None
+    singles: int
+    credits: Decimal
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    """Chat conversations (sessions of `response` events) of one cycle × team."""
+
+    cycle: str
+    team: str
+    conversations: int
+    responses: int
+    short: int  # at most `short_conversation_responses` responses
+    restarted: int  # short, and the same member started another conversation within the restart window
+    restarted_responses: int
+    restarted_credits: Decimal
+
+
+@dataclass(frozen=True)
+class Details:
+    ops: list[OpRow]
+    members: list[MemberRow]
+    sessions: list[SessionRow]
+    batches: list[BatchRow]
+    chats: list[ChatRow]
+
+
+@dataclass(frozen=True)
+class Range:
+    """A span of days, optionally narrowed to one feature or team, whose top contributors are wanted."""
+
+    key: str
+    first: dt.date
+    last: dt.date
+    feature: str | None = None
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Top:
+    name: str
+    credits: Decimal
+    share: float  # of the range's credits
+
+
+def cycle_sql(config: SiteConfig, day: str = "day") -> str:
+    """SQL naming the cycle (`YYYY-MM`) that holds a local date: its start is `cycle_start_day` days back at most."""
+    back = config.site.cycle_start_day - 1
+    return f"strftime({day} - INTERVAL {back} DAY, '%Y-%m')" if back else f"strftime({day}, '%Y-%m')"
+
+
+def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
+    cyc = cycle_sql(config)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE cw_day_member AS
+        SELECT day, feature, team, member, sum(credits) AS credits, count(*) AS events FROM events GROUP BY ALL""")
+    ops = [OpRow(*r) for r in con.execute(f"""
+        SELECT {cyc}, feature, operation, model, knowledge, team, count(*), sum(credits), sum(quantity),
+               count(*) FILTER (WHERE quantity > 1), coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0),
+               coalesce(sum(credits) FILTER (WHERE quantity > 1), 0)
+        FROM events GROUP BY ALL ORDER BY ALL""").fetchall()]
+    members = [MemberRow(*r) for r in con.execute(f"""
+        SELECT {cyc}, team, feature, member, sum(credits), sum(events)::BIGINT
+        FROM cw_day_member GROUP BY ALL ORDER BY ALL""").fetchall()]
+    return Details(ops, members, _sessions(con, config), _batches(con, config), _chats(con, config))
+
+
+def _sessions(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[SessionRow]:
+    cyc = cycle_sql(config, "day0")
+    # Lists of (ts, credits) per session let one GROUP BY find the upscales and enhancements that a
+    # later change in the same session made redundant, without a second pass over the events.
+    return [SessionRow(*r) for r in con.execute(f"""
+        WITH s AS (
+          SELECT session_id, feature, min(day) AS day0, first(team ORDER BY ts, event_id) AS team,
+            count(*) FILTER (WHERE operation = 'generate') AS generates,
+            coalesce(sum(credits) FILTER (WHERE operation = 'generate'), 0)
+              - coalesce(first(credits ORDER BY ts, event_id) FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
+            count(*) FILTER (WHERE operation = 'edit') AS edits,
+            max(ts) FILTER (WHERE operation IN ('generate', 'edit')) AS last_change,
+            list({{'ts': ts, 'c': credits}}) FILTER (WHERE operation = 'upscale') AS ups,
+            count(*) FILTER (WHERE operation = 'create') AS creates,
+            max(ts) FILTER (WHERE operation = 'create') AS last_create,
+            list({{'ts': ts, 'c': credits}}) FILTER (WHERE operation = 'enhance') AS enh
+          FROM events
+          WHERE session_id IS NOT NULL AND feature IN ('image', 'compose')
+          GROUP BY session_id, feature
+        ), f AS (
+          SELECT *, list_filter(ups, lambda x: x.ts < last_change) AS early_ups,
+                    list_filter(enh, lambda x: x.ts < last_create) AS early_enh
+          FROM s
+        )
+        SELECT {cyc}, team, feature, count(*),
+          sum(generates)::BIGINT, sum(greatest(generates - 1, 0))::BIGINT, sum(regen_credits),
+          sum(edits)::BIGINT, coalesce(sum(len(ups)), 0)::BIGINT,
+          coalesce(sum(len(early_ups)), 0)::BIGINT,
+          coalesce(sum(list_sum(list_transform(early_ups, lambda x: x.c))), 0),
+          sum(creates)::BIGINT, coalesce(sum(len(enh)), 0)::BIGINT,
+          coalesce(sum(len(early_enh)), 0)::BIGINT,
+          coalesce(sum(list_sum(list_transform(early_enh, lambda x: x.c))), 0)
+        FROM f GROUP BY ALL ORDER BY ALL""").fetchall()]
+
+
+def _batches(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[BatchRow]:
+    cyc = cycle_sql(config, "day0")
+    return [BatchRow(*r) for r in con.execute(f"""
+        SELECT {cyc}, team, model, sum(n)::BIGINT, sum(c) FROM (
+          SELECT session_id, model, min(day) AS day0, first(team ORDER BY ts, event_id) AS team,
+                 count(*) AS n, sum(credits) AS c
+          FROM events
+          WHERE feature = 'image' AND operation = 'generate' AND quantity = 1 AND session_id IS NOT NULL
+          GROUP BY session_id, model HAVING count(*) >= 2
+        ) GROUP BY ALL ORDER BY ALL""").fetchall()]
+
+
+def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
+    rec = config.recommendations
+    cyc = cycle_sql(config, "day0")
+    short = int(rec.short_conversation_responses)
+    window = float(rec.restart_window_minutes) * 60
+    return [ChatRow(*r) for r in con.execute(f"""
+        WITH conv AS (
+          SELECT session_id, first(member ORDER BY ts, event_id) AS member, first(team ORDER BY ts, event_id) AS team,
+                 min(day) AS day0, min(ts) AS t0, max(ts) AS t1, count(*) AS n, sum(credits) AS c
+          FROM events
+          WHERE feature = 'chat' AND operation = 'response' AND session_id IS NOT NULL
+          GROUP BY session_id
+        ), nxt AS (
+          SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0 FROM conv
+        ), flagged AS (
+          SELECT *, n <= {short} AS is_short,
+                 n <= {short} AND next_t0 IS NOT NULL AND epoch(next_t0) - epoch(t1) <= {window} AS is_restart
+          FROM nxt
+        )
+        SELECT {cyc}, team, count(*), sum(n)::BIGINT, count(*) FILTER (WHERE is_short),
+               count(*) FILTER (WHERE is_restart), coalesce(sum(n) FILTER (WHERE is_restart), 0)::BIGINT,
+               coalesce(sum(c) FILTER (WHERE is_restart), 0)
+        FROM flagged GROUP BY ALL ORDER BY ALL""").fetchall()]
+
+
+def top_contributors(con: duckdb.DuckDBPyConnection, ranges: list[Range]) -> dict[str, dict[str, Top]]:
+    """For each range: the feature, team and member with the most credits in it (ties: the first name)."""
+    if not ranges:
+        return {}
+    con.execute("CREATE OR REPLACE TEMP TABLE cw_ranges (key VARCHAR, first DATE, last DATE, feature VARCHAR, team VARCHAR)")
+    con.executemany("INSERT INTO cw_ranges VALUES (?, ?, ?, ?, ?)",
+                    [(r.key, r.first, r.last, r.feature, r.team) for r in ranges])
+    rows = con.execute("""
+        WITH j AS (
+          SELECT r.key, d.feature, d.team, d.member, d.credits
+          FROM cw_day_member d JOIN cw_ranges r
+            ON d.day BETWEEN r.first AND r.last
+           AND (r.feature IS NULL OR d.feature = r.feature) AND (r.team IS NULL OR d.team = r.team)
+        ), total AS (SELECT key, sum(credits) AS t FROM j GROUP BY key),
+        by_dim AS (
+          SELECT key, 'feature' AS dim, feature AS name, sum(credits) AS c FROM j GROUP BY ALL
+          UNION ALL SELECT key, 'team', team, sum(credits) FROM j GROUP BY ALL
+          UNION ALL SELECT key, 'member', member, sum(credits) FROM j GROUP BY ALL
+        )
+        SELECT b.key, b.dim, first(b.name ORDER BY b.c DESC, b.name), max(b.c), any_value(t.t)
+        FROM by_dim b JOIN total t USING (key) GROUP BY b.key, b.dim ORDER BY ALL""").fetchall()
+    con.execute("DROP TABLE cw_ranges")
+    out: dict[str, dict[str, Top]] = {r.key: {} for r in ranges}
+    for key, dim, name, credits, total in rows:
+        share = float(credits / total) if total else 0.0
+        out[key][dim] = Top(name, credits, share)
+    return out
