@@ -134,6 +134,10 @@ def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
     docs: dict[str, Any] = {"api/site.json": site_json(report, pages), "api/plan.json": plan_json(report.plan)}
     for c in report.cycles:
         docs[f"api/months/{c.name}.json"] = month_json(c)
+    if report.analytics is not None:
+        from generator.analytics_json import extend_documents  # it imports this module's helpers
+
+        docs = extend_documents(report, docs)
     return docs
 
 
