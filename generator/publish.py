@@ -44,7 +44,13 @@ def target_of(config: SiteConfig) -> LocalTarget | SshTarget:
     if not config.publish.target:
         raise ConfigError([Problem(config.path.name, None, "publish.target",
                                    "not set: name a directory, or ssh://[user@]host[:port]/path (see README, Publishing)")])
-    return parse_target(config.publish.target, config.root, config.path.name)
+    target = parse_target(config.publish.target, config.root, config.path.name)
+    if isinstance(target, LocalTarget):
+        root, out = target.root.resolve(), config.output_path().resolve()
+        if root == out or out in root.parents or root in out.parents:
+            raise ConfigError([Problem(config.path.name, None, "publish.target", f"{target.root} overlaps the build "
+                                       f"output {out} ([site].output_dir); publish somewhere else")])
+    return target
 
 
 def sha256_file(path: Path) -> str:

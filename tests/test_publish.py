@@ -191,6 +191,9 @@ def test_failures_leave_the_live_site_alone(tmp_path):
     (tmp_path / "site.toml").write_text(BASIC_TOML, encoding="utf-8")
     r = site.publish()
     assert r.returncode == 2 and "publish.target: not set" in r.stderr
+    (tmp_path / "site.toml").write_text(BASIC_TOML + '\n[publish]\ntarget = "public/live"\n', encoding="utf-8")
+    r = site.publish()
+    assert r.returncode == 2 and "overlaps the build output" in r.stderr
 
 
 # --- nginx serving <target>/current under base_url ---------------------------------------------
@@ -285,23 +288,24 @@ def test_nginx_serves_the_release_and_switches_without_a_failed_request(tmp_path
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             i += 1
 
+    def wait_for(n: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(seen) < n and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(seen) >= n, "the request loop stalled"
+
     worker = threading.Thread(target=loop)
     worker.start()
     try:
-        while len(seen) < 200:
-            time.sleep(0.01)
+        wait_for(200)
         site.add("m2.csv", MONTH_2)
         assert site.publish().returncode == 0
         second = live(target)
-        mark = len(seen)
         assert get(conn, "/r/index.html")[1] == (target / second / "index.html").read_bytes()
-        while len(seen) < mark + 200:
-            time.sleep(0.01)
+        wait_for(len(seen) + 200)
         assert site.publish("--rollback").returncode == 0
         assert live(target) == first
-        mark = len(seen)
-        while len(seen) < mark + 200:
-            time.sleep(0.01)
+        wait_for(len(seen) + 200)
     finally:
         done.set()
         worker.join()
