@@ -113,15 +113,18 @@ class Diagnostics:
 
     def _load_jsonl(self, path: str, loaded: Loaded) -> None:
         # Each line as text (a separator that cannot occur in a line), so every line number is exact.
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table}_raw AS
-            SELECT j, rowid + 1 AS line FROM read_csv({path}, columns={{'j': 'VARCHAR'}}, header=false,
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table}_lines AS
+            SELECT j FROM read_csv({path}, columns={{'j': 'VARCHAR'}}, header=false,
                 auto_detect=false, delim=E'\\x1f', quote='', escape='', max_line_size=8388608)""")
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table}_raw AS
+            SELECT j, rowid + 1 AS line FROM {loaded.table}_lines; DROP TABLE {loaded.table}_lines""")
         e = loaded.export
-        is_object = "coalesce(json_valid(j) AND json_type(j) = 'OBJECT', false)"
+        # CASE, not AND: DuckDB may evaluate both sides, and json_type fails on text that is not JSON.
+        is_object = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
         for (line,) in self.con.execute(f"""SELECT line FROM {loaded.table}_raw
                 WHERE j IS NOT NULL AND NOT {is_object} ORDER BY line""").fetchall():
             self._add(Problem(e.shown, int(line), "row", "not a JSON object on one line"), str(e.path), unreadable=True)
-        cols = ", ".join(f"json_extract_string(j, '$.{c}') AS \"{c}\"" for c in COLUMNS)
+        cols = ", ".join(f"CASE WHEN {is_object} THEN json_extract_string(j, '$.{c}') END AS \"{c}\"" for c in COLUMNS)
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table} AS SELECT {cols}, line FROM {loaded.table}_raw
             WHERE j IS NOT NULL AND {is_object} ORDER BY line""")
         self.con.execute(f"DROP TABLE {loaded.table}_raw")

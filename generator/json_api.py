@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from generator.cycle_report import CycleFigures
+from generator.data_quality import DataQuality
 from generator.report import Report
 from generator.tier_recommendation import Plan
 
@@ -138,7 +139,28 @@ def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
         from generator.analytics_json import extend_documents  # it imports this module's helpers
 
         docs = extend_documents(report, docs)
+    if report.data_quality is not None:
+        docs["api/data-quality.json"] = data_quality_json(report.data_quality)
     return docs
+
+
+def data_quality_json(dq: DataQuality) -> dict[str, Any]:
+    return {
+        "rows_read": dq.rows_read,
+        "counted": dq.counted,
+        "duplicates": dq.duplicates,
+        "quarantined": dq.quarantined,
+        "events_after_as_of": dq.events_after_as_of,
+        "files": [{"file": f.shown, "rows": f.rows, "counted": f.counted, "duplicate": f.duplicate,
+                   "quarantined": f.quarantined} for f in dq.files],
+        "quarantined_rows": [{"file": p.file, p.unit: p.line, "column": p.where, "reason": p.reason,
+                              "event_id": p.event_id} for p in dq.problems],
+        "unknown_names": [{"feature": u.feature, "operation": u.operation, "events": u.events,
+                           "credits": number(u.credits), "why": u.why} for u in dq.unknown],
+        "usual_weekdays": [("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[w] for w in dq.usual_weekdays],
+        "missing_export_gaps": [{"first": iso(g.first), "last": iso(g.last), "days": g.days, "workdays": g.workdays}
+                                for g in dq.gaps],
+    }
 
 
 def dumps(doc: Any) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from generator.analytics import Analytics, build_analytics
 from generator.config import SiteConfig
 from generator.cycle_report import CycleFigures, build_cycles
+from generator.data_quality import DataQuality, assess
 from generator.ingest import FileStats, Ingested
 from generator.tier_recommendation import Plan, recommend
 from generator.usage import Usage, summarize
@@ -30,6 +31,7 @@ class Report:
     quarantined: int
     warnings: list[str]
     analytics: Analytics | None = None  # alerts, budgets, forecast, efficiency, recommendations (analytics.py)
+    data_quality: DataQuality | None = None  # every row accounted for, unknown names, likely missing exports
 
     @property
     def current(self) -> CycleFigures:
@@ -57,4 +59,5 @@ def build_report(config: SiteConfig, ingested: Ingested) -> Report:
         quarantined=len(ingested.quarantined),
         warnings=ingested.warnings,
         analytics=build_analytics(config, ingested.con, usage, cycles, plan),
+        data_quality=assess(ingested, usage, cycles),
     )
