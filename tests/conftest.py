@@ -86,6 +86,18 @@ class Site:
         return json.loads((self.out / rel).read_text(encoding="utf-8"))
 
 
+def write_parquet(path: Path, rows: list[dict]) -> None:
+    """Rows as a Parquet export (every column text, as a spreadsheet tool would write it)."""
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (" + ", ".join(f'"{c}" VARCHAR' for c in HEADER) + ")")
+    if rows:
+        con.executemany("INSERT INTO t VALUES (" + ", ".join("?" * len(HEADER)) + ")", [[r.get(c) for c in HEADER] for r in rows])
+    con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+
+
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300)

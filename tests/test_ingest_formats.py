@@ -7,10 +7,9 @@ import gzip
 import json
 import os
 
-import duckdb
 import pytest
 
-from conftest import BASIC_TOML, HEADER, csv_text, event
+from conftest import BASIC_TOML, csv_text, event, write_parquet
 from generator.config import load_config
 from generator.data_quality import find_gaps
 from generator.ingest import ingest
@@ -26,15 +25,6 @@ def multi(site):
 
 def jsonl(rows: list[dict]) -> str:
     return "".join(json.dumps(r) + "\n" for r in rows)
-
-
-def write_parquet(path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t (" + ", ".join(f'"{c}" VARCHAR' for c in HEADER) + ")")
-    con.executemany("INSERT INTO t VALUES (" + ", ".join("?" * len(HEADER)) + ")",
-                    [[r.get(c) for c in HEADER] for r in rows])
-    con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
 
 
 def test_every_format_mixed_with_overlaps_counts_each_event_once(multi):
