@@ -25,6 +25,8 @@ class BuildResult:
     report: Report
     files: SiteFiles
     timings: dict[str, float] = field(default_factory=dict)
+    guides: list = field(default_factory=list)  # kept, with the charts, for the preview server's partial rebuilds
+    charts: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         r = self.report
@@ -44,7 +46,8 @@ def _timed(timings: dict[str, float], stage: str, progress: Callable[[str], None
 
 
 def build(config: SiteConfig, output: str | Path | None = None, strict: bool = False,
-          progress: Callable[[str], None] = lambda _: None) -> BuildResult:
+          progress: Callable[[str], None] = lambda _: None, write: bool = True) -> BuildResult:
+    """The whole site; `write=False` keeps it in memory only (the preview server serves it from there)."""
     timings: dict[str, float] = {}
     out_dir = config.output_path(output)
     with _timed(timings, "guides", progress):  # first: a guide's config error stops the build before the data is read
@@ -57,22 +60,30 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         ingested.persist()  # the ingest cache is written while charts and pages render
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
-        files = render_site(config, report, guides, timings, progress)
-        with _timed(timings, "write", progress):
-            write_site(files, out_dir)
+        with _timed(timings, "charts", progress):
+            chart_svgs = chart_files(report)
+        files = render_site(config, report, guides, timings, progress, charts=chart_svgs)
+        if write:
+            with _timed(timings, "write", progress):
+                write_site(files, out_dir)
     finally:
         with _timed(timings, "cache", progress):
             ingested.close()
-    return BuildResult(out_dir, report, files, timings)
+    return BuildResult(out_dir, report, files, timings, guides, chart_svgs)
 
 
 def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
-                progress: Callable[[str], None]) -> SiteFiles:
-    """Everything the site holds, in memory: charts, pages, the JSON API and the theme's assets."""
+                progress: Callable[[str], None], charts: dict[str, str] | None = None) -> SiteFiles:
+    """Everything the site holds, in memory: charts, pages, the JSON API and the theme's assets.
+
+    `charts` (from chart_files) lets a caller that kept them skip the redraw: the preview server does
+    after a template or CSS edit, which cannot change a chart."""
     files = SiteFiles()
-    with _timed(timings, "charts", progress):
-        for path, svg in chart_files(report).items():
-            files.add(path, svg)
+    if charts is None:
+        with _timed(timings, "charts", progress):
+            charts = chart_files(report)
+    for path, svg in charts.items():
+        files.add(path, svg)
     with _timed(timings, "pages", progress):
         env = environment(config)
         page_list = pages(report, guides)
