@@ -19,8 +19,9 @@ test: $(STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check generator tests
 	$(BIN)/pytest -q
 
-bench: $(STAMP)  ## benchmarks (arrive with the ingest issue)
-	@echo "make bench: not available yet; the ingest benchmarks are tracked in issue 3" >&2; exit 1
+bench: $(STAMP)  ## benchmarks beside DuckDB's minimal pipeline; BENCH_EVENTS=10000000 for the large run
+	$(BIN)/python bench/ingest_bench.py
+	@for b in bench/*_bench.py; do [ "$$b" = bench/ingest_bench.py ] || $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests
