@@ -6,6 +6,7 @@ Runs inside `build_report` while the DuckDB connection is open: a few GROUP BY q
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import duckdb
@@ -88,20 +89,27 @@ def build_analytics(config: SiteConfig, con: duckdb.DuckDBPyConnection, usage: U
     findings = findings_by_cycle(inp, cycles)
     recs = build_recommendations(config, inp, cycles, plan, tiers, findings, slugs, available_guides(config))
 
-    org, by_team, by_feature, medians, weekly = {}, {}, {}, {}, {}
+    org, by_team, by_feature, medians, weekly, value = {}, {}, {}, {}, {}, {}
+    days_of: dict[str, list] = {}
+    first_days = [c.cycle.start_date for c in cycles]
+    for row in usage.days:  # rows are sorted by day: each belongs to the last cycle starting on or before it
+        days_of.setdefault(cycles[bisect_right(first_days, row.day) - 1].name, []).append(row)
     for i, c in enumerate(cycles):
+        name = c.name
         prev = cycles[i - 1].name if i else None
-        premiums = knowledge_premiums([r for r in details.ops if r.cycle == c.name])
-        org[c.name] = efficiency(details, c.name, prev, premiums=premiums)
-        by_team[c.name] = {t: efficiency(details, c.name, prev, team=t, premiums=premiums) for t in sorted(c.by_team)}
-        by_feature[c.name] = {f: efficiency(details, c.name, prev, feature=f, premiums=premiums) for f in sorted(c.by_feature)}
-        medians[c.name] = team_medians(by_team[c.name])
-        raised = [(a.raised_on, a.id) for a in alerts if a.cycle == c.name]
-        weekly[c.name] = weekly_review(c, usage.days, raised, as_of_day)
+        premiums = knowledge_premiums(details.of_cycle(name).ops)
+        org[name] = efficiency(details, name, prev, premiums=premiums)
+        by_team[name] = {t: efficiency(details, name, prev, team=t, premiums=premiums) for t in sorted(c.by_team)}
+        by_feature[name] = {f: efficiency(details, name, prev, feature=f, premiums=premiums) for f in sorted(c.by_feature)}
+        medians[name] = team_medians(by_team[name])
+        raised = [(a.raised_on, a.id) for a in alerts if a.cycle == name]
+        weekly[name] = weekly_review(c, days_of.get(name, []), raised, as_of_day)
+        if (r := roi(config, c, details.of_cycle(name).ops)) is not None:
+            value[name] = r
     return Analytics(
         feature_slugs=slugs["feature"], team_slugs=slugs["team"], details=details, spikes=spikes, budgets=budgets,
         alerts=alerts, forecast=forecast(config, cycles), replay=tiers, recommendations=recs, findings=findings,
         efficiency=org, team_efficiency=by_team, feature_efficiency=by_feature, medians=medians,
         chargeback={c.name: chargeback(c) for c in cycles},
-        roi={c.name: r for c in cycles if (r := roi(config, c, details.ops)) is not None},
+        roi=value,
         growth=growth(cycles), weekly=weekly)

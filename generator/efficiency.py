@@ -224,13 +224,13 @@ def efficiency(details: Details, cycle: str, previous_cycle: str | None, team: s
     def keep(r) -> bool:
         return (team is None or r.team == team) and (feature is None or r.feature == feature)
 
-    ops = [r for r in details.ops if r.cycle == cycle and keep(r)]
-    prev = [r for r in details.ops if r.cycle == previous_cycle and keep(r)] if previous_cycle else []
+    now = details.of_cycle(cycle)
+    ops = [r for r in now.ops if keep(r)]
+    prev = [r for r in details.of_cycle(previous_cycle).ops if keep(r)]
     if premiums is None:
-        premiums = knowledge_premiums([r for r in details.ops if r.cycle == cycle])
-    sessions = [s for s in details.sessions if s.cycle == cycle and keep(s)]
-    chats = [c for c in details.chats if c.cycle == cycle and (team is None or c.team == team)
-             and feature in (None, "chat")]
+        premiums = knowledge_premiums(now.ops)
+    sessions = [s for s in now.sessions if keep(s)]
+    chats = [c for c in now.chats if (team is None or c.team == team) and feature in (None, "chat")]
     img = [s for s in sessions if s.feature == "image"]
     doc = [s for s in sessions if s.feature == "compose"]
     gen = [r for r in ops if r.feature == "image" and r.operation == "generate"]

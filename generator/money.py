@@ -64,14 +64,14 @@ class Roi:
 
 
 def roi(config: SiteConfig, c: CycleFigures, ops: list[OpRow]) -> Roi | None:
+    """`ops`: the cycle's rows."""
     if config.roi is None:
         return None
     rate = float(config.roi.hourly_rate)
     events: dict[str, int] = {}
     for r in ops:
-        if r.cycle == c.name:
-            key = f"{r.feature}.{r.operation}"
-            events[key] = events.get(key, 0) + r.events
+        key = f"{r.feature}.{r.operation}"
+        events[key] = events.get(key, 0) + r.events
     lines = []
     for key, minutes in sorted(config.roi.minutes_saved.items()):
         n = events.get(key, 0)

@@ -42,14 +42,14 @@ class RuleInput:
 
     def ops(self, cycle: str) -> list[OpRow]:
         # Refunds credit back failed work; they are not a practice to compare or move.
-        return [r for r in self.details.ops if r.cycle == cycle and r.operation != "refund"]
+        return [r for r in self.details.of_cycle(cycle).ops if r.operation != "refund"]
 
 
 Rule = Callable[[RuleInput, str], dict[str, Finding]]
 
 
 def edit_instead_of_regenerate(inp: RuleInput, cycle: str) -> dict[str, Finding]:
-    sessions = [s for s in inp.details.sessions if s.cycle == cycle and s.feature == "image"]
+    sessions = [s for s in inp.details.of_cycle(cycle).sessions if s.feature == "image"]
     regens = sum(s.regenerations for s in sessions)
     regen_credits = float(sum((s.regeneration_credits for s in sessions), ZERO))
     edits = [r for r in inp.ops(cycle) if r.feature == "image" and r.operation == "edit"]
@@ -65,7 +65,7 @@ def edit_instead_of_regenerate(inp: RuleInput, cycle: str) -> dict[str, Finding]
 
 
 def upscale_final_only(inp: RuleInput, cycle: str) -> dict[str, Finding]:
-    sessions = [s for s in inp.details.sessions if s.cycle == cycle and s.feature == "image"]
+    sessions = [s for s in inp.details.of_cycle(cycle).sessions if s.feature == "image"]
     n = sum(s.nonfinal_upscales for s in sessions)
     credits = float(sum((s.nonfinal_upscale_credits for s in sessions), ZERO))
     if n == 0 or credits <= 0:
@@ -78,10 +78,9 @@ def upscale_final_only(inp: RuleInput, cycle: str) -> dict[str, Finding]:
 
 def batch_generation(inp: RuleInput, cycle: str) -> dict[str, Finding]:
     singles: dict[str | None, list] = defaultdict(lambda: [0, ZERO])
-    for b in inp.details.batches:
-        if b.cycle == cycle:
-            singles[b.model][0] += b.singles
-            singles[b.model][1] += b.credits
+    for b in inp.details.of_cycle(cycle).batches:
+        singles[b.model][0] += b.singles
+        singles[b.model][1] += b.credits
     prices: dict[str | None, list] = defaultdict(lambda: [ZERO, 0, ZERO, 0])  # single credits, items; batch credits, items
     for r in inp.ops(cycle):
         if r.feature == "image" and r.operation == "generate":
@@ -160,7 +159,7 @@ def knowledge_deliberate(inp: RuleInput, cycle: str) -> dict[str, Finding]:
 
 
 def enhance_final_only(inp: RuleInput, cycle: str) -> dict[str, Finding]:
-    docs = [s for s in inp.details.sessions if s.cycle == cycle and s.feature == "compose"]
+    docs = [s for s in inp.details.of_cycle(cycle).sessions if s.feature == "compose"]
     n = sum(s.enhances_before_final for s in docs)
     credits = float(sum((s.enhances_before_final_credits for s in docs), ZERO))
     if n == 0 or credits <= 0:
@@ -172,7 +171,7 @@ def enhance_final_only(inp: RuleInput, cycle: str) -> dict[str, Finding]:
 
 
 def chat_context(inp: RuleInput, cycle: str) -> dict[str, Finding]:
-    chats = [c for c in inp.details.chats if c.cycle == cycle]
+    chats = inp.details.of_cycle(cycle).chats
     restarted = sum(c.restarted for c in chats)
     credits = float(sum((c.restarted_credits for c in chats), ZERO))
     if restarted == 0 or credits <= 0:

@@ -88,7 +88,7 @@ def _top(sums: dict[str, Decimal]) -> str | None:
 
 
 def weekly_review(c: CycleFigures, days: list[DayUsage], alerts: list[tuple[dt.date, str]], last_day: dt.date) -> list[Week]:
-    """`alerts`: (date, id) of the cycle's alerts; weeks starting after `last_day` (as_of's day) are left out."""
+    """`days`: the cycle's rows; `alerts`: (date raised, id) of its alerts; weeks after `last_day` (as_of's) are left out."""
     weeks: dict[tuple[int, int], list[dt.date]] = defaultdict(list)
     for d in c.cycle.dates():
         if d <= last_day:
@@ -97,9 +97,8 @@ def weekly_review(c: CycleFigures, days: list[DayUsage], alerts: list[tuple[dt.d
     feature: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     team: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for r in days:
-        if c.cycle.holds(r.day):
-            feature[r.day][r.feature] += r.credits
-            team[r.day][r.team] += r.credits
+        feature[r.day][r.feature] += r.credits
+        team[r.day][r.team] += r.credits
     out = []
     for (year, week), ds in sorted(weeks.items()):
         f: dict[str, Decimal] = defaultdict(lambda: ZERO)

@@ -11,8 +11,10 @@ connection (after `usage.summarize` removed the events after as_of).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 import duckdb
 
@@ -102,6 +104,21 @@ class Details:
     sessions: list[SessionRow]
     batches: list[BatchRow]
     chats: list[ChatRow]
+
+    @cached_property
+    def _by_cycle(self) -> dict[str, Details]:
+        parts: dict[str, tuple[list, ...]] = defaultdict(lambda: ([], [], [], [], []))
+        for i, rows in enumerate((self.ops, self.members, self.sessions, self.batches, self.chats)):
+            for r in rows:
+                parts[r.cycle][i].append(r)
+        return {cycle: Details(*lists) for cycle, lists in parts.items()}
+
+    def of_cycle(self, cycle: str | None) -> Details:
+        """The rows of one cycle (none for None or a cycle without events)."""
+        return self._by_cycle.get(cycle, EMPTY) if cycle is not None else EMPTY
+
+
+EMPTY = Details([], [], [], [], [])
 
 
 @dataclass(frozen=True)
