@@ -19,6 +19,7 @@ from generator.config import SiteConfig
 from generator.errors import ConfigError, Problem
 from generator.json_api import level_key
 from generator.report import Report
+from generator.tables import Cell, Link
 
 if TYPE_CHECKING:  # guides imports this module's filters
     from generator.guides import Guide
@@ -71,6 +72,45 @@ def fmt_instant(value: dt.datetime) -> str:
     return f"{value:%-d %b %Y, %H:%M} ({value:%Z})"
 
 
+def _signed(text: str, value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "") + text.lstrip("-")
+
+
+def fmt_cell(value: Any, kind: str = "text") -> str:
+    """A table cell as the page shows it (tables.py: the CSV keeps the raw value)."""
+    if isinstance(value, Cell):
+        value, kind = value.value, value.kind
+    if value is None:
+        return "—"
+    if isinstance(value, Link):
+        return value.text
+    if kind in ("credits", "mixed") and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return fmt_credits(value)
+    if kind == "signed":
+        return _signed(fmt_credits(abs(value)), value)
+    if kind == "int":
+        return f"{value:,}"
+    if kind == "pct":
+        return fmt_pct(value)
+    if kind == "signed_pct":
+        return _signed(f"{abs(value):.1%}", value)
+    if kind == "points":
+        return _signed(f"{abs(value) * 100:.1f} pts", value)
+    if kind == "date":
+        return fmt_date(value)
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "rate":
+        return f"{value:,.2f}"
+    if kind == "signed_rate":
+        return _signed(f"{abs(value):,.2f}", value)
+    if kind == "factor":
+        return f"{value:.1f}×"
+    if kind == "bool":
+        return "yes" if value else "no"
+    return str(value)
+
+
 def environment(config: SiteConfig) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(theme_dir(config) / "templates"),
@@ -81,7 +121,8 @@ def environment(config: SiteConfig) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters |= {"credits": fmt_credits, "pct": fmt_pct, "date": fmt_date, "instant": fmt_instant,
-                    "level": level_key}
+                    "level": level_key, "cell": fmt_cell}
+    env.tests["link"] = lambda value: isinstance(value, Link)
     env.globals["zip"] = zip
     return env
 
