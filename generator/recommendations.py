@@ -43,7 +43,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in [
          ("regenerate_to_edit_share",), "edit-vs-regenerate"),
     Kind("upscale-final-only", rules.upscale_final_only,
          "upscales followed by a generate or edit in the same image session",
-         "upscale_avoidable_share × credits of those upscales", ("upscale_avoidable_share",), "upscale-final-only"),
+         "upscale_avoidable_share × credits of those upscales", ("upscale_avoidable_share",), "upscaling"),
     Kind("batch-generation", rules.batch_generation,
          "single-image generations repeated (≥ 2) in one session with one model, where that model's batches "
          "cost less per image than its single generations",
@@ -53,7 +53,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in [
          "events on a model dearer per item than the cheapest model used for the same feature, operation and "
          "knowledge setting in the cycle",
          "model_shift_share × Σ (credits − items × cheapest model's credits per item)",
-         ("model_shift_share",), "model-choice"),
+         ("model_shift_share",), "choosing-models"),
     Kind("knowledge-deliberate", rules.knowledge_deliberate,
          "events with knowledge base integration where it measurably costs more than the same operation and "
          "model without it",
@@ -61,7 +61,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in [
          ("knowledge_avoidable_share",), "knowledge-base"),
     Kind("enhance-final-only", rules.enhance_final_only,
          "compose enhancements followed by a later create in the same document session",
-         "enhance_avoidable_share × credits of those enhancements", ("enhance_avoidable_share",), "enhance-final-only"),
+         "enhance_avoidable_share × credits of those enhancements", ("enhance_avoidable_share",), "document-enhancements"),
     Kind("chat-context", rules.chat_context,
          "short conversations (≤ short_conversation_responses responses) followed within restart_window_minutes by "
          "another conversation of the same member",
@@ -80,15 +80,15 @@ KINDS: dict[str, Kind] = {k.kind: k for k in [
     Kind("daily-pacing", rules.daily_pacing,
          "spike days (SPEC §3) in the cycle",
          "pacing_spike_share × Σ over spike days (credits − median of the days before)",
-         ("pacing_spike_share",), "daily-pacing"),
+         ("pacing_spike_share",), "budgets-and-daily-targets"),
     Kind("expiring-credits", rules.expiring_credits,
          "complete cycles whose expired credits exceeded expiring_share of the allocation",
-         "expiring_usable_share × expired credits", ("expiring_share", "expiring_usable_share"), "expiring-credits"),
+         "expiring_usable_share × expired credits", ("expiring_share", "expiring_usable_share"), "end-of-cycle-credits"),
     Kind("team-practice", rules.team_practice,
          "a team's credits per item for a feature and operation above the best team's (both with at least "
          "team_practice_min_items items in the cycle)",
          "team_practice_share × Σ (team's price per item − best team's) × team's items",
-         ("team_practice_share", "team_practice_min_items"), "team-practice"),
+         ("team_practice_share", "team_practice_min_items"), "team-coordination"),
 ]}
 
 
