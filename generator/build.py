@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import charts
+from generator import charts, model_cache
 from generator.config import SiteConfig
 from generator.errors import DataError, Problem
 from generator.guides import load_guides
@@ -53,11 +53,15 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     with _timed(timings, "guides", progress):  # first: a guide's config error stops the build before the data is read
         guides = load_guides(config)
     with _timed(timings, "ingest", progress):
-        ingested = ingest(config, strict)
+        key = model_cache.model_key(config)
+        report = model_cache.load(config, key)  # nothing it depends on changed: no DuckDB at all
+        ingested = None if report else ingest(config, strict)
     try:
-        with _timed(timings, "model", progress):
-            report = build_report(config, ingested)
-        ingested.persist()  # the ingest cache is written while charts and pages render
+        if ingested is not None:
+            with _timed(timings, "model", progress):
+                report = build_report(config, ingested)
+            ingested.persist()  # the ingest cache is written while charts and pages render
+            model_cache.save(config, key, report)
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         with _timed(timings, "charts", progress):
@@ -67,8 +71,9 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
             with _timed(timings, "write", progress):
                 write_site(files, out_dir)
     finally:
-        with _timed(timings, "cache", progress):
-            ingested.close()
+        if ingested is not None:
+            with _timed(timings, "cache", progress):
+                ingested.close()
     return BuildResult(out_dir, report, files, timings, guides, chart_svgs)
 
 

@@ -233,6 +233,7 @@ def ingest(config: SiteConfig, strict: bool = False, use_cache: bool = True) -> 
     con = duckdb.connect(":memory:")
     con.execute(f"SET TimeZone = '{config.site.timezone}'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # it would draw on stdout in the middle of our output
     store = EventStore(config, exports, con) if use_cache else None
     state = store.open() if store else StoreState.COLD
     if state is StoreState.REUSED:

@@ -35,8 +35,21 @@ class SiteFiles:
         return sorted(self._files.items())
 
 
-def write_site(files: SiteFiles, out_dir: Path) -> None:
+def unchanged(files: SiteFiles, out_dir: Path) -> bool:
+    """Whether `out_dir` already holds exactly these files (then there is nothing to write)."""
+    if not out_dir.is_dir():
+        return False
+    present = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file() or p.is_symlink())
+    if present != files.paths():
+        return False
+    return all((out_dir / path).read_bytes() == content for path, content in files.items())
+
+
+def write_site(files: SiteFiles, out_dir: Path) -> bool:
+    """Swap the site in; False when the output already held exactly these files."""
     out_dir = out_dir.resolve()
+    if unchanged(files, out_dir):
+        return False
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
     old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
@@ -57,3 +70,4 @@ def write_site(files: SiteFiles, out_dir: Path) -> None:
             old.rename(out_dir)  # put the previous site back
         raise
     shutil.rmtree(old, ignore_errors=True)
+    return True

@@ -188,3 +188,20 @@ def test_unknown_names_and_events_after_as_of_are_reported(site):
         {"feature": "video", "operation": "render", "events": 1, "credits": 1, "why": "unknown feature"}]
     assert dq["events_after_as_of"] == 1
     assert site.json("api/months/2026-01.json")["used"] == 2
+
+
+def test_report_model_cache_is_keyed_on_exports_and_config(site):
+    from generator.build import build
+
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 4)]))
+    first = build(load_config(site.config), site.out)
+    assert "model" in first.timings
+    again = build(load_config(site.config), site.out)
+    assert "model" not in again.timings  # nothing changed: the last report, no DuckDB
+    assert again.report.cycles[0].used == 4
+    # Another allocation in site.toml: a new model (utilization 4/100 → 4/50).
+    site.config.write_text(site.config.read_text().replace("monthly_credits = 100", "monthly_credits = 50"))
+    changed = build(load_config(site.config), site.out)
+    assert "model" in changed.timings and changed.report.cycles[0].utilization == 0.08
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 6)]))
+    assert build(load_config(site.config), site.out).report.cycles[0].used == 6

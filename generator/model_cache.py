@@ -1,0 +1,67 @@
+"""The report-model cache: when nothing the report depends on changed, reuse the last report.
+
+Key: the content hash of every export, site.toml's bytes and location, and a hash of
+Creditwise's own source — everything the model is a function of. (as_of comes from the data
+or from site.toml, never from the clock, so no date enters.) A hit skips DuckDB altogether:
+on 1 M events that is the difference between seconds and a few milliseconds. Any doubt —
+a missing, unreadable or foreign entry — is a miss; the cache only ever saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from functools import cache
+from pathlib import Path
+
+from generator.config import SiteConfig
+from generator.event_store import CACHE_DIR
+from generator.exports import ContentHashes, find_exports
+from generator.report import Report
+
+SOURCE = Path(__file__).resolve().parent
+
+
+@cache
+def code_hash() -> str:
+    """Hash of every module of the package: a changed rule or formula must not reuse an old model."""
+    digest = hashlib.sha256()
+    for path in sorted(SOURCE.rglob("*.py")):
+        digest.update(path.relative_to(SOURCE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def model_key(config: SiteConfig) -> str:
+    exports, warnings = find_exports(config)
+    hashes = ContentHashes(config.root / CACHE_DIR)
+    digests = {str(e.path): hashes.of(e.path) for e in exports}
+    hashes.save()
+    material = {"config": str(config.path), "toml": hashlib.sha256(config.path.read_bytes()).hexdigest(),
+                "exports": digests, "warnings": warnings, "code": code_hash()}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _path(config: SiteConfig) -> Path:
+    return config.root / CACHE_DIR / "report.pickle"
+
+
+def load(config: SiteConfig, key: str) -> Report | None:
+    try:
+        with _path(config).open("rb") as fh:
+            stored_key, report = pickle.load(fh)
+    except Exception:  # absent, truncated or from another version: rebuild
+        return None
+    return report if stored_key == key and isinstance(report, Report) else None
+
+
+def save(config: SiteConfig, key: str, report: Report) -> None:
+    path = _path(config)
+    tmp = path.with_suffix(".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as fh:
+            pickle.dump((key, report), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only site folder: no cache, same result
