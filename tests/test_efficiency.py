@@ -1,0 +1,244 @@
+"""Efficiency, value and planning figures: cost per operation, workflows, knowledge premium, team medians,
+chargeback, ROI, weekly review, growth, budgets, forecast, tier replay, slugs — each against a hand-worked fixture.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+
+from conftest import BASIC_TOML, csv_text, event
+from generator.analytics_json import analytics_documents
+from generator.config import load_config
+from generator.cycles import cycle_of
+from generator.ingest import ingest
+from generator.json_api import api_documents
+from generator.report import build_report
+from generator.slugs import assign_slugs, slugify
+from generator.usage_details import cycle_sql
+
+
+def report_of(root: Path, rows: list[dict], toml: str = BASIC_TOML):
+    (root / "site.toml").write_text(toml, encoding="utf-8")
+    (root / "exports").mkdir(exist_ok=True)
+    (root / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
+    config = load_config(root / "site.toml")
+    return build_report(config, ingest(config))
+
+
+def at(day: int, minute: int = 0, month: int = 1) -> str:
+    return f"2026-{month:02d}-{day:02d}T10:{minute:02d}:00Z"
+
+
+def test_cost_per_operation_and_month_over_month(tmp_path):
+    rows = [event("a", at(5), 4, model="m", quantity="2"), event("b", at(6), 2, model="m", quantity="1"),
+            event("c", at(5, month=2), 3, model="m", quantity="1")]
+    r = report_of(tmp_path, rows)
+    jan = r.analytics.efficiency["2026-01"].cost_lines
+    feb = r.analytics.efficiency["2026-02"].cost_lines
+    # January: 2 events, 6 credits, 3 images → 3 per event, 2 per image
+    assert [(c.events, float(c.credits), c.quantity, c.per_event, c.per_item) for c in jan] == [(2, 6.0, 3, 3.0, 2.0)]
+    # February: 3 per image against January's 2 → +50 %
+    assert feb[0].previous_per_item == 2.0 and feb[0].change == pytest.approx(0.5)
+
+
+def test_image_compose_and_chat_workflows(tmp_path):
+    s = "session_id"
+    rows = [
+        # image session i1: generate ×3 (one batch of 4), edit, upscale then edit (non-final), upscale (final)
+        event("g1", at(5, 0), 4, **{s: "i1"}), event("g2", at(5, 1), 8, quantity="4", **{s: "i1"}),
+        event("g3", at(5, 2), 4, **{s: "i1"}), event("e1", at(5, 3), 1, operation="edit", **{s: "i1"}),
+        event("u1", at(5, 4), 2, operation="upscale", **{s: "i1"}), event("e2", at(5, 5), 1, operation="edit", **{s: "i1"}),
+        event("u2", at(5, 6), 2, operation="upscale", **{s: "i1"}),
+        # document d1: create, enhance ×3, of which one came before the second create
+        event("c1", at(6, 0), 3, "compose", "create", **{s: "d1"}), event("n1", at(6, 1), 1, "compose", "enhance", **{s: "d1"}),
+        event("c2", at(6, 2), 3, "compose", "create", **{s: "d1"}), event("n2", at(6, 3), 1, "compose", "enhance", **{s: "d1"}),
+        event("n3", at(6, 4), 1, "compose", "enhance", **{s: "d1"}),
+        # chats: k1 (1 response) restarted by k2 five minutes later (4 responses)
+        event("r1", at(7, 0), 1, "chat", "response", **{s: "k1"}),
+        *[event(f"r{i}", at(7, 5 + i), 1, "chat", "response", **{s: "k2"}) for i in range(2, 6)],
+        event("z", at(2, month=2), 1),
+    ]
+    e = report_of(tmp_path, rows).analytics.efficiency["2026-01"]
+    i = e.image
+    # 3 generates, 1 + 4 + 1 = 6 images, 4 from a batch; regenerations 2 of 3 session generates
+    assert (i.generates, i.generated_items, i.batch_items, i.regenerations) == (3, 6, 4, 2)
+    assert i.batch_share == pytest.approx(4 / 6) and i.regeneration_share == pytest.approx(2 / 3)
+    assert i.edit_share == pytest.approx(2 / 4)  # 2 edits ÷ (2 edits + 2 regenerations)
+    assert (i.upscales, i.nonfinal_upscales, float(i.nonfinal_upscale_credits)) == (2, 1, 2.0)
+    assert float(i.regeneration_credits) == 12.0  # 4 + 8 + 4 − the first 4
+    d = e.compose
+    assert (d.documents, d.creates, d.enhances, d.enhances_before_final) == (1, 2, 3, 1)
+    assert d.enhances_per_document == 3.0
+    c = e.chat
+    assert (c.conversations, c.responses, c.short, c.restarted) == (2, 5, 1, 1)
+    assert c.responses_per_conversation == 2.5 and float(c.restarted_credits) == 1.0
+
+
+def test_knowledge_premium_and_team_medians(tmp_path):
+    rows = [event(f"n{i}", at(5, i), 1, "chat", "response", team="a", model="lite") for i in range(4)]
+    rows += [event(f"k{i}", at(6, i), 4, "chat", "response", team="b", model="lite", knowledge="true") for i in range(2)]
+    rows += [event(f"c{i}", at(7, i), 2, "chat", "response", team="c", model="lite") for i in range(2)]
+    rows += [event("z", at(2, month=2), 1)]
+    a = report_of(tmp_path, rows).analytics
+    k = a.efficiency["2026-01"].knowledge
+    # without knowledge: 8 credits / 6 events = 1.333…; with: 4 each → premium 2.667 × 2 events
+    assert (k.events, float(k.credits)) == (2, 8.0)
+    assert k.premium_credits == pytest.approx(2 * (4 - 8 / 6))
+    assert k.share == pytest.approx(2 / 8)
+    # credits per event: a 1, b 4, c 2 → the organisation median over teams is 2
+    assert a.medians["2026-01"]["chat_credits_per_response"] == 2.0
+    team_b = next(t for t in analytics_documents_for(a, tmp_path)["api/teams/b.json"]["cycles"] if t["cycle"] == "2026-01")
+    assert team_b["compared_with_median"]["chat_credits_per_response"] == {"value": 4.0, "median": 2.0, "difference": 2.0}
+
+
+def analytics_documents_for(_a, root: Path) -> dict:
+    config = load_config(root / "site.toml")
+    return analytics_documents(build_report(config, ingest(config)))
+
+
+ROI = "\n[roi]\nhourly_rate = 60\nminutes_saved = { \"image.generate\" = 30 }\n"
+
+
+def test_chargeback_and_roi(tmp_path):
+    rows = [event("a", at(5), 60, team="a"), event("b", at(6), 20, team="b", operation="edit"),
+            event("z", at(2, month=2), 1, team="a")]
+    r = report_of(tmp_path, rows, BASIC_TOML + ROI)
+    charge = {t.team: t for t in r.analytics.chargeback["2026-01"]}
+    # January: used 80 of 100 at 10 → a 75 % (7.50), b 25 % (2.50); 20 expired → a 15, b 5 at 0.10 a credit
+    assert (charge["a"].share, charge["a"].cost, charge["a"].expired_credits) == (0.75, 7.5, 15.0)
+    assert charge["b"].cost == 2.5 and charge["b"].expired_cost == pytest.approx(0.5)
+    roi = r.analytics.roi["2026-01"]
+    # 1 image.generate event × 30 min ÷ 60 × 60 = 30; cost 80 × 0.10 = 8; net 22; 3.75×
+    assert (roi.value, roi.cost, roi.net, roi.ratio) == (30.0, 8.0, 22.0, 3.75)
+
+
+def test_weekly_review_weeks_targets_and_alerts(tmp_path):
+    rows = [event("a", at(1), 10, team="a"), event("b", at(2), 5, feature="chat", operation="response", team="b"),
+            event("c", at(6), 45, team="b"), event("z", at(2, month=2), 1)]
+    r = report_of(tmp_path, rows)
+    weeks = r.analytics.weekly["2026-01"]
+    # 1 Jan 2026 is a Thursday: ISO week 1 runs Mon 29 Dec – Sun 4 Jan; the cycle holds Jan 1–4 of it
+    w1 = weeks[0]
+    assert (w1.year, w1.week, w1.first, w1.last, w1.days) == (2026, 1, dt.date(2026, 1, 1), dt.date(2026, 1, 4), 4)
+    assert float(w1.credits) == 15 and w1.target == pytest.approx(100 / 31 * 4)
+    assert (w1.top_feature, w1.top_team) == ("image", "a")
+    assert len(weeks) == 5  # weeks 1–5: Jan 5–11, 12–18, 19–25, 26–31
+    # the 0.5 level is crossed on Jan 6 (cumulative 60): listed in week 2
+    assert weeks[1].alerts == ["threshold:2026-01:subscription:0.5:2026-01-06"]
+
+
+def test_growth_month_over_month_and_same_month_last_year(tmp_path):
+    toml = BASIC_TOML.replace("from = 2026-01-01", "from = 2025-01-01")
+    rows = [event("a", "2025-01-10T10:00:00Z", 10), event("b", "2025-12-10T10:00:00Z", 12),
+            event("c", "2026-01-10T10:00:00Z", 15), event("z", "2026-02-02T10:00:00Z", 1)]
+    g = report_of(tmp_path, rows, toml).analytics.growth["2026-01"]
+    # 15 vs December's 12: +3 (+25 %); vs January 2025's 10: +5 (+50 %)
+    assert (g.previous_cycle, g.change, g.change_ratio) == ("2025-12", 3.0, 0.25)
+    assert (g.last_year_cycle, g.last_year_change, g.last_year_ratio) == ("2025-01", 5.0, 0.5)
+
+
+def test_budget_vs_actual_with_pace(tmp_path):
+    toml = BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-01-11T00:00:00Z')
+    toml += "\n[budgets]\nteams = { design = 60 }\n"
+    rows = [event(f"d{d}", f"2026-01-{d:02d}T12:00:00Z", 2) for d in range(1, 11)]
+    line = report_of(tmp_path, rows, toml).analytics.budgets["2026-01"][0]
+    # actual 20, variance −40; burn = Jan 4..10 = 14 / 7 days = 2 a day; 21 days left → 20 + 42 = 62 > 60
+    # projected to go over at as_of + (60 − 20) / 2 = 20 days → Jan 31
+    assert (float(line.actual), float(line.variance), line.burn_rate, line.projected) == (20.0, -40.0, 2.0, 62.0)
+    assert line.projected_over_on == dt.date(2026, 1, 31) and line.over_on is None
+
+
+def test_forecast_interval_without_history_uses_the_fallback_spread(tmp_path):
+    toml = BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-01-11T00:00:00Z')
+    rows = [event(f"d{d}", f"2026-01-{d:02d}T12:00:00Z", 7) for d in range(1, 11)]
+    f = report_of(tmp_path, rows, toml).analytics.forecast
+    # rest = 7 a day × 21 days = 147; spread = the fallback 0.3 (no past cycle)
+    z = 1.2815515655446004
+    assert f.spread == pytest.approx(0.3) and f.references == []
+    assert f.low == pytest.approx(70 + 147 * math.exp(-z * 0.3))
+    assert f.high == pytest.approx(70 + 147 * math.exp(z * 0.3))
+    # P(rest ≥ 30 left) = 1 − Φ(ln(30 / 147) / 0.3)
+    assert f.chance_of_running_out == pytest.approx(1 - 0.5 * (1 + math.erf(math.log(30 / 147) / 0.3 / math.sqrt(2))))
+    assert f.projected_used == pytest.approx(217.0) and f.low < f.projected_used < f.high
+
+
+def test_forecast_calibrated_by_a_steady_past_cycle(tmp_path):
+    toml = (BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-02-11T00:00:00Z')
+            .replace("monthly_credits = 100\n", "monthly_credits = 1000\n"))
+    rows = [event(f"j{d}", f"2026-01-{d:02d}T00:00:00Z", 10) for d in range(1, 32)]
+    rows += [event(f"f{d}", f"2026-02-{d:02d}T12:00:00Z", 10) for d in range(1, 11)]
+    f = report_of(tmp_path, rows, toml).analytics.forecast
+    # January spent evenly: the projection at the same point was exact, log error 0
+    # spread = √((0² + 2 × 0.3²) / (1 + 2)) = √0.06
+    assert [r.cycle for r in f.references] == ["2026-01"]
+    assert f.references[0].log_error == pytest.approx(0.0, abs=1e-9)
+    assert f.spread == pytest.approx(math.sqrt(0.06))
+    feb = api_documents(build_report(load_config(tmp_path / "site.toml"), ingest(load_config(tmp_path / "site.toml"))),
+                        [])["api/months/2026-02.json"]
+    assert feb["projected_used_low"] == pytest.approx(f.low) and feb["chance_of_running_out"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_tier_replay_per_tier(tmp_path):
+    toml = BASIC_TOML + "\n[[topups]]\ndate = 2026-02-05\ncredits = 50\nprice = 5\n"
+    rows = [event("a", "2026-01-10T12:00:00Z", 150), event("b", "2026-02-10T12:00:00Z", 60),
+            event("z", "2026-03-02T12:00:00Z", 1)]
+    plan = api_documents(report_of(tmp_path, rows, toml), [])["api/plan.json"]["tier_replay"]
+    s, m = plan["tiers"]
+    # January ran out on Jan 10 (150 ≥ 100): demand = 150 × 31 / 10 = 465; February: 60
+    # S (100): both cycles? 465 > 100 runs out, 60 does not → 1; top-ups 365 at 5 / 50 = 0.1 → 36.5
+    assert plan["cycles"] == ["2026-01", "2026-02"] and plan["topup_price_per_credit"] == 0.1
+    assert (s["cycles_ran_out"], s["topup_credits"], s["expired"]) == (1, 365.0, 40.0)
+    assert s["annual_cost"] == pytest.approx((2 * 10 + 36.5) * 6)  # 12 ÷ 2 cycles
+    # M (200): 465 − 200 = 265 top-up credits; expired 200 − 60 = 140
+    assert (m["cycles_ran_out"], m["topup_credits"], m["expired"]) == (1, 265.0, 140.0)
+    assert m["annual_cost"] == pytest.approx((2 * 18 + 26.5) * 6)
+
+
+def test_slugs_are_readable_distinct_and_order_free():
+    assert slugify("Legal, Risk & Compliance") == "legal-risk-compliance" and slugify("Équipe") == "equipe"
+    assert slugify("???") == "unnamed"
+    one = assign_slugs(["Design", "design", "Research & Dev"])
+    assert one == assign_slugs(["Research & Dev", "design", "Design"])
+    assert one["design"] == "design" and one["Design"].startswith("design-") and len(set(one.values())) == 3
+
+
+@pytest.mark.parametrize("start_day", [1, 15, 28])
+def test_cycle_sql_matches_the_python_cycles(start_day):
+    con = duckdb.connect()
+    days = [dt.date(2025, 12, 20) + dt.timedelta(days=i) for i in range(80)]
+    con.execute("CREATE TABLE d (day DATE)")
+    con.executemany("INSERT INTO d VALUES (?)", [(d,) for d in days])
+
+    class Cfg:  # only what cycle_sql reads
+        class site:
+            cycle_start_day = start_day
+
+    got = dict(con.execute(f"SELECT day, {cycle_sql(Cfg)} FROM d").fetchall())
+    for d in days:
+        assert got[d] == cycle_of(d, start_day, ZoneInfo("UTC")).name
+
+
+def test_feature_and_team_documents(tmp_path):
+    toml = BASIC_TOML + "\n[budgets]\nfeatures = { image = 50 }\nteams = { \"Design & Brand\" = 40 }\n"
+    rows = [event("a", at(5), 30, team="Design & Brand", member="ana@example.com"),
+            event("b", at(6), 10, feature="chat", operation="response", team="ops", member="ben@example.com"),
+            event("z", at(2, month=2), 1, team="ops")]
+    r = report_of(tmp_path, rows, toml)
+    docs = api_documents(r, [])
+    assert docs["api/site.json"]["slugs"]["teams"] == {"Design & Brand": "design-brand", "ops": "ops"}
+    team = docs["api/teams/design-brand.json"]
+    jan = team["cycles"][0]
+    assert (team["team"], team["budget"], jan["credits"], jan["by_feature"]) == ("Design & Brand", 40, 30, {"image": 30})
+    assert jan["members"] == [{"member": "ana@example.com", "team": "Design & Brand", "credits": 30, "events": 1}]
+    assert jan["budget"]["variance"] == -10 and jan["chargeback"]["share"] == 0.75
+    image = docs["api/features/image.json"]
+    assert image["cycles"][0]["cost_per_operation"][0]["credits_per_item"] == 30.0
+    assert image["cycles"][0]["budget"]["actual"] == 30
+    for key in ("weekly", "budgets", "chargeback", "efficiency", "growth", "alerts", "recommendations"):
+        assert key in docs["api/months/2026-01.json"]
