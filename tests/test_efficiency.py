@@ -242,3 +242,32 @@ def test_feature_and_team_documents(tmp_path):
     assert image["cycles"][0]["budget"]["actual"] == 30
     for key in ("weekly", "budgets", "chargeback", "efficiency", "growth", "alerts", "recommendations"):
         assert key in docs["api/months/2026-01.json"]
+
+
+def test_a_session_belongs_to_its_first_day_and_first_team(tmp_path):
+    s = "session_id"
+    rows = [event("a", "2026-01-31T23:00:00Z", 4, team="x", **{s: "i1"}),
+            event("b", "2026-02-01T01:00:00Z", 4, team="y", **{s: "i1"}),
+            event("z", "2026-02-03T01:00:00Z", 1, team="y")]
+    a = report_of(tmp_path, rows).analytics
+    # one image session starting on Jan 31 for team x: its Feb 1 regeneration counts in January, for x
+    assert a.team_efficiency["2026-01"]["x"].image.regenerations == 1
+    assert a.efficiency["2026-02"].image.regenerations == 0
+
+
+def test_weekly_review_of_the_current_cycle_stops_at_as_of_and_growth_uses_the_projection(tmp_path):
+    toml = BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-02-11T00:00:00Z')
+    rows = [event("j", "2026-01-10T12:00:00Z", 50)] + [event(f"f{d}", f"2026-02-{d:02d}T12:00:00Z", 2) for d in range(4, 11)]
+    a = report_of(tmp_path, rows, toml).analytics
+    # Feb 2026 starts on a Sunday: week 5 (Feb 1), week 6 (Feb 2–8), week 7 up to as_of's day (Feb 9–11)
+    assert [(w.week, w.first.day, w.last.day) for w in a.weekly["2026-02"]] == [(5, 1, 1), (6, 2, 8), (7, 9, 11)]
+    g = a.growth["2026-02"]
+    # used 14, burn 2 a day, 18 days left → projected 50, equal to January's 50
+    assert (g.basis, g.value, g.change) == ("projected_used", 50.0, 0.0)
+
+
+def test_tier_replay_without_an_observed_topup_price(tmp_path):
+    rows = [event("a", "2026-01-10T12:00:00Z", 150), event("z", "2026-02-02T12:00:00Z", 1)]
+    s = report_of(tmp_path, rows).analytics.replay[0]
+    # January ran out on Jan 10: demand 150 × 31 / 10 = 465 → 365 short on S, counted, not priced
+    assert (s.topup_credits, s.topups_priced, s.annual_cost) == (365.0, False, 120.0)

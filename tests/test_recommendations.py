@@ -255,3 +255,27 @@ def test_savings_never_exceed_the_credits_they_cite(raw):
         for found in report.analytics.findings.values():
             for f in found.values():
                 assert 0 < f.savings <= f.cited_credits + 1e-9
+
+
+def test_without_a_complete_cycle_the_current_one_is_scaled_to_a_month(tmp_path):
+    toml = BIG.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-01-16T12:00:00Z')
+    rows = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6), ev("d", 15, 1, operation="edit")]
+    (tmp_path / "site.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
+    config = load_config(tmp_path / "site.toml")
+    recs = {r.id: r for r in build_report(config, ingest(config)).analytics.recommendations}
+    r = recs["edit-instead-of-regenerate:feature-image"]
+    # 15.5 of January's 31 days have passed: half a cycle; the 4 credits found so far are 8 a month
+    assert r.evidence["baseline"] == ["2026-01"] and r.evidence["baseline_months"] == pytest.approx(0.5)
+    assert r.estimated_monthly_savings == pytest.approx(8.0)
+
+
+def test_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
+    rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 95, feature="chat", operation="response") for m in (1, 2, 3)]
+    rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
+    (tmp_path / "x").mkdir()
+    report = report_of(tmp_path / "x", rows, toml=BASIC_TOML)
+    # required 1.2 × 95 = 114 > 100: the plan says upgrade to M, but with no top-up price S costs 120 a year, M 216
+    assert report.plan.signal == "upgrade"
+    assert not [r for r in report.analytics.recommendations if r.kind == "tier-change"]
