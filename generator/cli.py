@@ -83,10 +83,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return exc.exit_code
 
 
-def cmd_not_yet(issue: int, what: str):
-    def run(args: argparse.Namespace) -> int:
-        raise UsageError(f"'creditwise {args.command}' is not available yet: {what} is tracked in issue {issue}")
-    return run
+def cmd_serve(args: argparse.Namespace) -> int:
+    from generator.preview import serve
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535 (0 picks a free port), got {args.port}")
+    return serve(Path(args.config), args.port)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -107,10 +109,16 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     b.set_defaults(run=cmd_build)
 
-    s = sub.add_parser("serve", help="preview with live reload on 127.0.0.1 (not available yet)")
-    s.add_argument("-c", "--config", default="site.toml", metavar="PATH")
-    s.add_argument("--port", type=int, default=8000)
-    s.set_defaults(run=cmd_not_yet(6, "the live-reload preview"))
+    s = sub.add_parser("serve", help="preview on 127.0.0.1 with live reload while guides, theme, site.toml or exports change",
+                       description="Build the site in memory and serve it on 127.0.0.1. A change to a guide re-renders the "
+                                   "guide pages, to the theme every page, to site.toml or an export the whole report "
+                                   "(with the ingest cache); open pages reload by themselves, keeping their scroll "
+                                   "position, and a build error shows over the last good page until it is fixed. "
+                                   "Nothing is written to the output directory.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+    s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
+    s.set_defaults(run=cmd_serve)
 
     c = sub.add_parser("check", help="check links, HTML and the JSON API of a built site",
                        description="Check a built site: every internal link and asset resolves, every page parses "

@@ -1,0 +1,155 @@
+"""The preview's partial rebuilds give the same bytes as a full build, redo only what a change needs,
+and the watcher reports real changes once per burst (never the build's own reads, never temp files)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from preview_support import GUIDE, guide_path, make_site, save_like_an_editor
+
+from conftest import tree_bytes
+from generator.build import build
+from generator.config import load_config
+from generator.incremental_build import Level, PreviewBuilder, level_for
+from generator.watcher import ChangeKind, Debouncer, Watcher, WatchPlan
+
+
+def full_build(root: Path, tmp: Path) -> dict[str, bytes]:
+    out = tmp / "reference"
+    build(load_config(root / "site.toml"), out)
+    return tree_bytes(out)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Path, PreviewBuilder]:
+    root = make_site(tmp_path / "site")
+    builder = PreviewBuilder(root / "site.toml")
+    first = builder.rebuild(Level.GUIDES)  # nothing built yet: it must do everything
+    assert first.ok and first.level is Level.MODEL, first.problems
+    return root, builder
+
+
+def test_first_build_is_the_built_site_without_any_preview_script(built, tmp_path):
+    root, builder = built
+    assert builder.files == full_build(root, tmp_path)
+    assert not any(b"creditwise-live-reload" in body or b"__creditwise" in body for body in builder.files.values())
+
+
+def test_guide_edit_rerenders_guide_pages_only_and_matches_a_full_build(built, tmp_path):
+    root, builder = built
+    report, charts, before = builder.report, builder.charts, builder.files
+    guide_path(root).write_text(GUIDE.replace("Edit before you regenerate", "Always edit first"), encoding="utf-8")
+    outcome = builder.rebuild(level_for({ChangeKind.GUIDE}))
+    assert outcome.ok and outcome.level is Level.GUIDES
+    assert builder.report is report  # no ingest, no model
+    assert all(builder.files[p] is before[p] for p in charts)  # the very same chart bytes: not redrawn
+    assert b"Always edit first" in builder.files["guides/house-rules/index.html"]
+    changed = {p for p in builder.files if builder.files[p] != before[p]}
+    assert changed == {"guides/house-rules/index.html"}
+    assert builder.files == full_build(root, tmp_path)
+
+
+def test_a_new_guide_reaches_the_index_and_site_json(built, tmp_path):
+    root, builder = built
+    save_like_an_editor(root / "content" / "guides" / "zz-extra.md", "---\ntitle: Extra\n---\nMore.\n")
+    outcome = builder.rebuild(Level.GUIDES)
+    assert outcome.ok and outcome.level is Level.PAGES  # what lists guides must follow
+    assert b"Extra" in builder.files["guides/index.html"]
+    assert "guides/zz-extra/" in json.loads(builder.files["api/site.json"])["pages"]
+    assert builder.files == full_build(root, tmp_path)
+
+
+def test_template_edit_rerenders_pages_and_reuses_model_and_charts(built, tmp_path):
+    root, builder = built
+    report, charts = builder.report, builder.charts
+    base = root / "themes" / "default" / "templates" / "base.html"
+    base.write_text(base.read_text().replace("Skip to content", "Jump to the report"), encoding="utf-8")
+    outcome = builder.rebuild(level_for({ChangeKind.THEME}))
+    assert outcome.ok and outcome.level is Level.PAGES
+    assert builder.report is report and builder.charts is charts  # the kept model and chart SVGs, not new ones
+    assert b"Jump to the report" in builder.files["index.html"]
+    assert builder.files == full_build(root, tmp_path)
+
+
+def test_broken_inputs_keep_the_last_good_files_and_recover(built, tmp_path):
+    root, builder = built
+    good = builder.files
+    config = root / "site.toml"
+    text = config.read_text()
+    config.write_text(text.replace('timezone = "UTC"', 'timezone = "Mars/Olympus"'), encoding="utf-8")
+    outcome = builder.rebuild(Level.MODEL)
+    assert not outcome.ok and builder.files is good
+    assert [(Path(p.file).name, p.line, p.where) for p in outcome.problems] == [("site.toml", 4, "site.timezone")]
+    # Nothing since has rebuilt the model: a guide edit now redoes it all (and still fails).
+    assert builder.rebuild(Level.GUIDES).level is Level.MODEL
+    config.write_text(text, encoding="utf-8")
+    assert builder.rebuild(Level.GUIDES).ok
+    good = builder.files
+
+    page = root / "themes" / "default" / "templates" / "guide.html"
+    page.write_text('{% extends "base.html" %}\n{% block content %}\n<p>{{ guide.title | nosuchfilter }}</p>\n'
+                    '{% endblock %}\n', encoding="utf-8")
+    outcome = builder.rebuild(Level.PAGES)
+    assert not outcome.ok and builder.files is good
+    (problem,) = outcome.problems
+    assert (problem.file, problem.line, problem.where) == ("themes/default/templates/guide.html", 3, "template")
+
+
+def test_guide_error_names_the_file_and_line(built):
+    root, builder = built
+    guide_path(root).write_text(GUIDE.replace("| pct }}", "| pct }"), encoding="utf-8")
+    outcome = builder.rebuild(Level.GUIDES)
+    assert not outcome.ok
+    assert [(p.file, p.line) for p in outcome.problems] == [("content/guides/house-rules.md", 8)]
+
+
+def test_classify_changes():
+    plan = WatchPlan("/s/site.toml", ("/s/content/guides",), ("/s/themes/default",), ("/s/exports/*.csv", "/s/data/**/*.jsonl"))
+    assert plan.classify("/s/site.toml") is ChangeKind.CONFIG
+    assert plan.classify("/s/content/guides/a.md") is ChangeKind.GUIDE
+    assert plan.classify("/s/themes/default/static/style.css") is ChangeKind.THEME
+    assert plan.classify("/s/exports/2026-01.csv") is ChangeKind.EXPORT
+    assert plan.classify("/s/data/2026/q1/a.jsonl") is ChangeKind.EXPORT
+    for ignored in ("/s/content/guides/.a.md.swp", "/s/content/guides/a.md~", "/s/content/guides/4913",
+                    "/s/content/guides/#a.md#", "/s/content/guides/a.md___jb_tmp___", "/s/themes/default/.git/HEAD",
+                    "/s/exports/notes.txt", "/s/public/index.html", "/s/.creditwise/cache/events.duckdb",
+                    "/s/site.toml.swp", "/s/content/guides/notes.txt"):
+        assert plan.classify(ignored) is None, ignored
+
+
+def test_watcher_reports_a_burst_once_and_ignores_reads_and_temp_files(tmp_path):
+    root = make_site(tmp_path / "site")
+    bursts: list[set[ChangeKind]] = []
+    seen = threading.Event()
+
+    def apply(kinds: set[ChangeKind], paths: list[str]) -> None:
+        bursts.append(kinds)
+        seen.set()
+
+    plan = WatchPlan.for_site(root / "site.toml", load_config(root / "site.toml"))
+    watcher = Watcher(plan, Debouncer(apply))
+    watcher.start()
+    try:
+        guide = guide_path(root)
+        for n in range(5):  # a burst: several saves in quick succession
+            save_like_an_editor(guide, GUIDE + f"\nSave {n}.\n")
+        (guide.parent / ".house-rules.md.swp").write_text("swap")
+        assert seen.wait(5)
+        time.sleep(0.3)  # anything still to come would have settled by now
+        assert bursts == [{ChangeKind.GUIDE}]
+        seen.clear()
+        for path in root.rglob("*"):  # what a build does: open and read every input
+            if path.is_file():
+                path.read_bytes()
+        assert not seen.wait(0.5), bursts
+        (root / "exports" / "2026-03.csv").write_text((root / "exports" / "2026.csv").read_text())
+        (root / "site.toml").write_text((root / "site.toml").read_text() + "\n")
+        assert seen.wait(5)
+        time.sleep(0.3)
+        assert bursts[1:] == [{ChangeKind.EXPORT, ChangeKind.CONFIG}]
+    finally:
+        watcher.stop()
