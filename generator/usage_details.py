@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from itertools import pairwise
 
 import duckdb
 
@@ -233,19 +234,50 @@ def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
         FROM flagged GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
+def _segments(ranges: list[Range]) -> tuple[list[tuple[int, dt.date, dt.date]], list[tuple[str, int]]]:
+    """Cut the ranges' days into disjoint segments at every range's first day and the day after its last.
+
+    Each range is then exactly a run of whole segments, so the credits are summed once per segment
+    rather than once per range that covers a day (threshold alerts share most of their days).
+    """
+    cuts = sorted({r.first for r in ranges} | {r.last + dt.timedelta(days=1) for r in ranges})
+    segs = [(i, a, b - dt.timedelta(days=1)) for i, (a, b) in enumerate(pairwise(cuts))]
+    index = {a: i for i, a, _ in segs}
+    cover = []
+    for r in ranges:
+        i = index[r.first]
+        while i < len(segs) and segs[i][2] <= r.last:
+            cover.append((r.key, i))
+            i += 1
+    return segs, cover
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Insert rows with one statement per 500 (executemany pays a round trip per row)."""
+    for i in range(0, len(rows), 500):
+        chunk = rows[i:i + 500]
+        marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
+        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)), [v for r in chunk for v in r])
+
+
 def top_contributors(con: duckdb.DuckDBPyConnection, ranges: list[Range]) -> dict[str, dict[str, Top]]:
     """For each range: the feature, team and member with the most credits in it (ties: the first name)."""
     if not ranges:
         return {}
-    con.execute("CREATE OR REPLACE TEMP TABLE cw_ranges (key VARCHAR, first DATE, last DATE, feature VARCHAR, team VARCHAR)")
-    con.executemany("INSERT INTO cw_ranges VALUES (?, ?, ?, ?, ?)",
-                    [(r.key, r.first, r.last, r.feature, r.team) for r in ranges])
+    segs, cover = _segments(ranges)
+    con.execute("CREATE OR REPLACE TEMP TABLE cw_segs (seg INTEGER, first DATE, last DATE)")
+    _insert(con, "cw_segs", segs)
+    con.execute("CREATE OR REPLACE TEMP TABLE cw_ranges (key VARCHAR, seg INTEGER, feature VARCHAR, team VARCHAR)")
+    scope = {r.key: (r.feature, r.team) for r in ranges}
+    _insert(con, "cw_ranges", [(k, i, *scope[k]) for k, i in cover])
     rows = con.execute("""
-        WITH j AS (
-          SELECT r.key, d.feature, d.team, d.member, d.credits
-          FROM cw_day_member d JOIN cw_ranges r
-            ON d.day BETWEEN r.first AND r.last
-           AND (r.feature IS NULL OR d.feature = r.feature) AND (r.team IS NULL OR d.team = r.team)
+        WITH per_seg AS (
+          SELECT s.seg, d.feature, d.team, d.member, sum(d.credits) AS credits
+          FROM cw_day_member d JOIN cw_segs s ON d.day BETWEEN s.first AND s.last GROUP BY ALL
+        ), j AS (
+          SELECT r.key, p.feature, p.team, p.member, p.credits
+          FROM per_seg p JOIN cw_ranges r ON p.seg = r.seg
+          WHERE (r.feature IS NULL OR p.feature = r.feature) AND (r.team IS NULL OR p.team = r.team)
         ), total AS (SELECT key, sum(credits) AS t FROM j GROUP BY key),
         by_dim AS (
           SELECT key, 'feature' AS dim, feature AS name, sum(credits) AS c FROM j GROUP BY ALL
@@ -255,6 +287,7 @@ def top_contributors(con: duckdb.DuckDBPyConnection, ranges: list[Range]) -> dic
         SELECT b.key, b.dim, first(b.name ORDER BY b.c DESC, b.name), max(b.c), any_value(t.t)
         FROM by_dim b JOIN total t USING (key) GROUP BY b.key, b.dim ORDER BY ALL""").fetchall()
     con.execute("DROP TABLE cw_ranges")
+    con.execute("DROP TABLE cw_segs")
     out: dict[str, dict[str, Top]] = {r.key: {} for r in ranges}
     for key, dim, name, credits, total in rows:
         share = float(credits / total) if total else 0.0
