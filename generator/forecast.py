@@ -101,7 +101,8 @@ def forecast(config: SiteConfig, cycles: list[CycleFigures]) -> Forecast | None:
     spread = math.sqrt((sum(r.log_error ** 2 for r in refs) + PRIOR_WEIGHT * fallback ** 2) / (len(refs) + PRIOR_WEIGHT))
     used = float(current.used)
     rest = pace.burn_rate * pace.days_left
-    low, high = used + rest * math.exp(-Z * spread), used + rest * math.exp(Z * spread)
+    ends = (used + rest * math.exp(-Z * spread), used + rest * math.exp(Z * spread))
+    low, high = min(ends), max(ends)  # a negative rest (refunds outpacing use) flips them
     left = float(current.allocation) - used
     if left <= 0:
         chance = 1.0
