@@ -5,12 +5,17 @@ chargeback, ROI, weekly review, growth, budgets, forecast, tier replay, slugs �
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import tempfile
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import BASIC_TOML, csv_text, event
 from generator.analytics_json import analytics_documents
@@ -271,3 +276,38 @@ def test_tier_replay_without_an_observed_topup_price(tmp_path):
     s = report_of(tmp_path, rows).analytics.replay[0]
     # January ran out on Jan 10: demand 150 × 31 / 10 = 465 → 365 short on S, counted, not priced
     assert (s.topup_credits, s.topups_priced, s.annual_cost) == (365.0, False, 120.0)
+
+
+any_rows = st.lists(st.fixed_dictionaries({
+    "offset": st.integers(0, 75 * 86400), "feature": st.sampled_from(["image", "compose", "chat", "video"]),
+    "operation": st.sampled_from(["generate", "edit", "upscale", "create", "enhance", "response", "refund"]),
+    "team": st.sampled_from(["design", "ops", ""]), "model": st.sampled_from(["a", "b", ""]),
+    "session": st.sampled_from(["", "s1", "s2"]), "cents": st.integers(0, 4000), "quantity": st.sampled_from(["", "1", "3"]),
+    "knowledge": st.sampled_from(["", "true", "false"]),
+}), min_size=1, max_size=30)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=any_rows, budgets=st.booleans())
+def test_the_analytics_documents_keep_their_shape_on_any_input(raw, budgets):
+    start = dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC)
+    rows = []
+    for i, r in enumerate(raw):
+        refund = r["operation"] == "refund"
+        credits = Decimal(r["cents"]) / 100 * (-1 if refund else 1)
+        rows.append(event(f"e{i}", (start + dt.timedelta(seconds=r["offset"])).isoformat(), str(credits), r["feature"],
+                          r["operation"], team=r["team"], model=r["model"], session_id=r["session"],
+                          quantity=r["quantity"], knowledge=r["knowledge"]))
+    toml = BASIC_TOML + ROI + ("\n[budgets]\nfeatures = { image = 5 }\nteams = { ops = 3, ghosts = 1 }\n" if budgets else "")
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = api_documents(report_of(Path(tmp), rows, toml), [])
+    for a in docs["api/alerts.json"]:
+        assert {"id", "kind", "level", "cycle", "date", "scope", "title", "detail"} <= set(a)
+    for r in docs["api/recommendations.json"]:
+        assert r["estimated_monthly_savings"] > 0 and isinstance(r["evidence"], dict)
+    current = next(m for k, m in docs.items() if k.startswith("api/months/") and m["current"])
+    assert current["projected_used_low"] <= current["projected_used_high"]
+    assert 0 <= current["chance_of_running_out"] <= 1
+    for name, slug in docs["api/site.json"]["slugs"]["teams"].items():
+        assert docs[f"api/teams/{slug}.json"]["team"] == name
+    json.dumps(docs, allow_nan=False)  # plain JSON: no NaN or infinity anywhere
