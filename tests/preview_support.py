@@ -58,10 +58,10 @@ def save_like_an_editor(path: Path, text: str) -> None:
 class Server:
     """`python -m generator serve --port 0` in a subprocess; its output is collected line by line."""
 
-    def __init__(self, root: Path, timeout: float = 60):
+    def __init__(self, root: Path, port: int = 0, timeout: float = 60):
         self.root = root
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "-c", "site.toml", "--port", "0"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "-c", "site.toml", "--port", str(port)],
                                      cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: list[str] = []
         self._cond = threading.Condition()
