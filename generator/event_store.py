@@ -42,6 +42,11 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def path_list(exports: list[ExportFile]) -> str:
+    """A SQL list literal of the exports' paths, indexed by file id + 1."""
+    return "[" + ", ".join(quote(str(e.path)) for e in exports) + "]"
+
+
 class EventStore:
     def __init__(self, config: SiteConfig, exports: list[ExportFile], con: duckdb.DuckDBPyConnection):
         self.config, self.exports, self.con = config, exports, con
@@ -129,15 +134,16 @@ class EventStore:
             AND event_id IN (SELECT event_id FROM cache.conflict_ids)""").fetchone()[0]
         if clash:
             return self._give_up()
+        path_of = path_list(new)  # g's file ids are positions in `new`; the cache keeps paths
         self.con.execute("BEGIN")
-        self.con.execute(f"""INSERT INTO cache.store SELECT {EVENT_COLUMNS}, first_file FROM g
+        self.con.execute(f"""INSERT INTO cache.store SELECT {EVENT_COLUMNS}, {path_of}[first_file + 1] FROM g
             WHERE is_event AND event_id NOT IN (SELECT event_id FROM cache.store)""")
         # Each event counts in the first file by path, whatever the order files arrived in.
-        self.con.execute("""UPDATE cache.store s SET first_file = g.first_file FROM g
-            WHERE g.is_event AND g.event_id = s.event_id AND g.first_file < s.first_file""")
-        for e in new:
-            rows = self.con.execute("SELECT coalesce(sum(n), 0) FROM g WHERE NOT is_event AND filename = ?",
-                                    [str(e.path)]).fetchone()[0]
+        self.con.execute(f"""UPDATE cache.store s SET first_file = {path_of}[g.first_file + 1] FROM g
+            WHERE g.is_event AND g.event_id = s.event_id AND {path_of}[g.first_file + 1] < s.first_file""")
+        for i, e in enumerate(new):
+            rows = self.con.execute("SELECT coalesce(sum(n), 0) FROM g WHERE NOT is_event AND file_id = ?",
+                                    [i]).fetchone()[0]
             self.con.execute("INSERT INTO cache.files VALUES (?, ?, ?, ?, 0)",
                              [str(e.path), e.shown, self.digests[str(e.path)], rows])
         self.con.execute("COMMIT")
@@ -171,7 +177,8 @@ class EventStore:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)
             con.execute(f"ATTACH {quote(str(tmp))} AS fresh")
-            con.execute(f"CREATE TABLE fresh.store AS SELECT {EVENT_COLUMNS}, first_file FROM g WHERE is_event")
+            con.execute(f"""CREATE TABLE fresh.store AS
+                SELECT {EVENT_COLUMNS}, {path_list(self.exports)}[first_file + 1] AS first_file FROM g WHERE is_event""")
             con.execute("CREATE TABLE fresh.meta (key VARCHAR, value VARCHAR)")
             con.executemany("INSERT INTO fresh.meta VALUES (?, ?)", sorted(self.meta.items()))
             con.execute("CREATE TABLE fresh.files (path VARCHAR, shown VARCHAR, sha VARCHAR, rows BIGINT, quarantined BIGINT)")

@@ -67,22 +67,27 @@ class Ingested:
 # --- sources: every export as rows of text columns plus its file name ---------------------
 
 
-def _csv_source(group: list[ExportFile]) -> str:
+def _file_id(ids: list[int]) -> str:
+    """The export's position in the whole list, from DuckDB's per-scan file_index (an int: cheap to group on)."""
+    return f"[{', '.join(map(str, ids))}][CAST(file_index AS BIGINT) + 1] AS file_id"
+
+
+def _csv_source(group: list[ExportFile], ids: list[int]) -> str:
     header = group[0].header
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in header)
     cols = ", ".join(f'"{c}"' if c in header else "NULL" for c in COLUMNS)
     paths = ", ".join(quote_sql(str(e.path)) for e in group)
-    return f"SELECT {cols}, filename FROM read_csv([{paths}], columns={{{spec}}}, {CSV_OPTIONS}, filename=true)"
+    return f"SELECT {cols}, {_file_id(ids)} FROM read_csv([{paths}], columns={{{spec}}}, {CSV_OPTIONS})"
 
 
-def _jsonl_source(group: list[ExportFile]) -> str:
+def _jsonl_source(group: list[ExportFile], ids: list[int]) -> str:
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS)
     paths = ", ".join(quote_sql(str(e.path)) for e in group)
     cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    return f"SELECT {cols}, filename FROM read_json([{paths}], format='newline_delimited', columns={{{spec}}}, filename=true)"
+    return f"SELECT {cols}, {_file_id(ids)} FROM read_json([{paths}], format='newline_delimited', columns={{{spec}}})"
 
 
-def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile) -> str:
+def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile, fid: int) -> str:
     path = quote_sql(str(export.path))
     try:
         names = tuple(r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall())
@@ -90,21 +95,21 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile) -> str:
         raise DataError([Problem(export.shown, None, "", f"not a readable Parquet file: {_first_line(exc)}")]) from None
     check_columns(export, names, line=None)
     cols = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in names else "NULL" for c in COLUMNS)
-    return f"SELECT {cols}, filename FROM read_parquet({path}, filename=true)"
+    return f"SELECT {cols}, {fid} AS file_id FROM read_parquet({path})"
 
 
 def source_sql(con: duckdb.DuckDBPyConnection, exports: list[ExportFile]) -> str:
     """One UNION ALL over every export; CSV files that share a header are read in one scan."""
     parts: list[str] = []
-    csv_groups: dict[tuple[str, ...], list[ExportFile]] = {}
-    for e in exports:
+    csv_groups: dict[tuple[str, ...], list[int]] = {}
+    for i, e in enumerate(exports):
         if e.format == "csv":
-            csv_groups.setdefault(e.header, []).append(e)
-    parts += [_csv_source(g) for g in csv_groups.values()]
-    jsonl = [e for e in exports if e.format == "jsonl"]
+            csv_groups.setdefault(e.header, []).append(i)
+    parts += [_csv_source([exports[i] for i in ids], ids) for ids in csv_groups.values()]
+    jsonl = [i for i, e in enumerate(exports) if e.format == "jsonl"]
     if jsonl:
-        parts.append(_jsonl_source(jsonl))
-    parts += [_parquet_source(con, e) for e in exports if e.format == "parquet"]
+        parts.append(_jsonl_source([exports[i] for i in jsonl], jsonl))
+    parts += [_parquet_source(con, e, i) for i, e in enumerate(exports) if e.format == "parquet"]
     return "\nUNION ALL ".join(parts)
 
 
@@ -193,7 +198,7 @@ def typed_sql(source: str, tz: str, extra: str = "", explain: bool = True) -> st
         {_clean("session_id")} AS session_id,
         {_clean("knowledge")} AS knowledge_text,
         coalesce(lower({_clean("knowledge")}) IN ({_TRUE}), false) AS knowledge,
-        filename{extra}
+        file_id{extra}
       FROM ({source})
     )"""
 
@@ -210,10 +215,10 @@ def aggregate(con: duckdb.DuckDBPyConnection, source: str, tz: str) -> None:
     """
     con.execute(f"""
         CREATE OR REPLACE TABLE g AS
-        SELECT {EVENT_COLUMNS}, bad, filename,
-               count(*) AS n, min(filename) AS first_file, GROUPING(filename) = 1 AS is_event
+        SELECT {EVENT_COLUMNS}, bad, file_id,
+               count(*) AS n, min(file_id) AS first_file, GROUPING(file_id) = 1 AS is_event
         FROM ({typed_sql(source, tz, explain=False)})
-        GROUP BY GROUPING SETS (({EVENT_COLUMNS}, bad), (filename, bad))""")
+        GROUP BY GROUPING SETS (({EVENT_COLUMNS}, bad), (file_id, bad))""")
 
 
 def conflicting_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -274,32 +279,27 @@ def _cold(con: duckdb.DuckDBPyConnection, config: SiteConfig,
         source = diag.source()
         aggregate(con, source, tz)
     conflicts = conflicting_ids(con)
-    bad_files = {r[0] for r in con.execute("SELECT DISTINCT filename FROM g WHERE NOT is_event AND bad").fetchall()}
+    bad_files = {r[0] for r in con.execute("SELECT DISTINCT file_id FROM g WHERE NOT is_event AND bad").fetchall()}
     if bad_files or conflicts:
         diag.explain(source, bad_files, conflicts)
         con.execute("DELETE FROM g WHERE is_event AND (bad OR event_id IN (SELECT unnest(?)))", [conflicts])
 
-    by_path = {str(e.path): FileStats(e.shown) for e in exports}
-    for filename, n in con.execute("SELECT filename, sum(n) FROM g WHERE NOT is_event GROUP BY ALL").fetchall():
-        by_path[filename].rows = int(n)
-    for path, stats in by_path.items():
-        stats.rows += diag.unreadable_rows[path]
-        stats.quarantined = diag.quarantined_rows[path]
-    _count_per_file(con, "g WHERE is_event", by_path)
-    for e in exports:
-        if by_path[str(e.path)].rows == 0:
+    stats = [FileStats(e.shown) for e in exports]
+    for fid, n in con.execute("SELECT file_id, sum(n) FROM g WHERE NOT is_event GROUP BY ALL").fetchall():
+        stats[fid].rows = int(n)
+    # Each event counts in the first file (by path) that holds it; its other copies are duplicates.
+    for fid, n in con.execute("SELECT first_file, count(*) FROM g WHERE is_event GROUP BY ALL").fetchall():
+        stats[fid].counted = int(n)
+    for e, f in zip(exports, stats, strict=True):
+        f.rows += diag.unreadable_rows[str(e.path)]
+        f.quarantined = diag.quarantined_rows[str(e.path)]
+        f.duplicate = f.rows - f.counted - f.quarantined
+    for e, f in zip(exports, stats, strict=True):
+        if f.rows == 0:
             what = "a header but no rows" if e.format == "csv" else "no rows"
             raise DataError([Problem(e.shown, None, "", f"empty export: {what}")])
     con.execute(f"CREATE OR REPLACE TEMP VIEW store AS SELECT {EVENT_COLUMNS}, first_file FROM g WHERE is_event")
-    return [by_path[str(e.path)] for e in exports], diag.problems, conflicts
-
-
-def _count_per_file(con: duckdb.DuckDBPyConnection, relation: str, by_path: dict[str, FileStats]) -> None:
-    """Each event counts in the first file (by path) that holds it; its other copies are duplicates."""
-    for filename, n in con.execute(f"SELECT first_file, count(*) FROM {relation} GROUP BY ALL").fetchall():
-        by_path[filename].counted = int(n)
-    for stats in by_path.values():
-        stats.duplicate = stats.rows - stats.counted - stats.quarantined
+    return stats, diag.problems, conflicts
 
 
 def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
@@ -310,5 +310,5 @@ def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP VIEW all_events AS
         SELECT s.event_id, s.ts, s.day, s.member, coalesce(s.team, m.team, 'Unassigned') AS team, s.feature,
-               s.operation, s.model, s.credits, s.quantity, s.session_id, s.knowledge, s.first_file AS file
+               s.operation, s.model, s.credits, s.quantity, s.session_id, s.knowledge
         FROM store s LEFT JOIN member_teams m ON m.member = s.member""")

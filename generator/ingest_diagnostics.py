@@ -51,6 +51,7 @@ class Diagnostics:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, exports: list[ExportFile], tz: str):
         self.con, self.exports, self.tz = con, exports, tz
+        self.ids = {str(e.path): i for i, e in enumerate(exports)}  # file_id, as in ingest.source_sql
         self.loaded: dict[str, Loaded] = {}
         self.problems: list[Problem] = []
         self.quarantined_rows: Counter[str] = Counter()
@@ -132,21 +133,22 @@ class Diagnostics:
     def source(self) -> str:
         """The carefully read rows, shaped like `ingest.source_sql`'s, for the same aggregate."""
         cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        return "\nUNION ALL ".join(f"SELECT {cols}, {quote_sql(p)} AS filename FROM {ld.table}" for p, ld in self.loaded.items())
+        return "\nUNION ALL ".join(f"SELECT {cols}, {self.ids[p]} AS file_id FROM {ld.table}" for p, ld in self.loaded.items())
 
     # -- explaining -------------------------------------------------------------------------------
 
-    def explain(self, source: str, bad_files: set[str], conflicts: list[str]) -> None:
-        """Name every bad row of `bad_files` and every place of each conflicting event_id."""
+    def explain(self, source: str, bad_file_ids: set[int], conflicts: list[str]) -> None:
+        """Name every bad row of those files and every place of each conflicting event_id."""
         from generator.ingest import typed_sql
 
-        by_path = {str(e.path): e for e in self.exports}
-        conflict_files: set[str] = set()
+        conflict_ids: set[int] = set()
         if conflicts:
-            conflict_files = {r[0] for r in self.con.execute(
-                f"SELECT DISTINCT filename FROM ({source}) WHERE trim(event_id) IN (SELECT unnest(?))", [conflicts]).fetchall()}
-        self.load([by_path[p] for p in sorted(bad_files | conflict_files)])
-        for path in sorted(bad_files):
+            conflict_ids = {r[0] for r in self.con.execute(
+                f"SELECT DISTINCT file_id FROM ({source}) WHERE event_id IN (SELECT unnest(?))", [conflicts]).fetchall()}
+        self.load([self.exports[i] for i in sorted(bad_file_ids | conflict_ids)])
+        bad_files = {str(self.exports[i].path) for i in bad_file_ids}
+        conflict_files = {str(self.exports[i].path) for i in conflict_ids}
+        for path in sorted(bad_files, key=self.ids.get):
             ld = self.loaded[path]
             rows = self.con.execute(f"""SELECT line, problem, event_id FROM ({typed_sql(self._one(path), self.tz, ', line')})
                 WHERE problem IS NOT NULL ORDER BY line""").fetchall()
@@ -155,21 +157,22 @@ class Diagnostics:
                 self._add(Problem(ld.export.shown, ld.true_line(int(line)), column, reason,
                                   "row" if ld.export.format == "parquet" else "line", event_id), path)
         if conflicts:
-            self._explain_conflicts(sorted(conflict_files), conflicts)
+            self._explain_conflicts(sorted(conflict_files, key=self.ids.get), conflicts)
 
     def _one(self, path: str) -> str:
         cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        return f"SELECT {cols}, {quote_sql(path)} AS filename, line FROM {self.loaded[path].table}"
+        return f"SELECT {cols}, {self.ids[path]} AS file_id, line FROM {self.loaded[path].table}"
 
     def _explain_conflicts(self, files: list[str], conflicts: list[str]) -> None:
         from generator.ingest import EVENT_COLUMNS, typed_sql
 
         union = "\nUNION ALL ".join(self._one(p) for p in files)
-        rows = self.con.execute(f"""SELECT event_id, filename, line, hash({EVENT_COLUMNS}) AS content
+        rows = self.con.execute(f"""SELECT event_id, file_id, line, hash({EVENT_COLUMNS}) AS content
             FROM ({typed_sql(union, self.tz, ', line')})
-            WHERE problem IS NULL AND event_id IN (SELECT unnest(?)) ORDER BY event_id, filename, line""", [conflicts]).fetchall()
+            WHERE problem IS NULL AND event_id IN (SELECT unnest(?)) ORDER BY event_id, file_id, line""", [conflicts]).fetchall()
         first: dict[str, tuple[str, int, int]] = {}
-        for event_id, path, line, content in rows:
+        for event_id, fid, line, content in rows:
+            path = str(self.exports[fid].path)
             ld = self.loaded[path]
             here = ld.true_line(int(line))
             unit = "row" if ld.export.format == "parquet" else "line"
