@@ -29,7 +29,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     # Stage-by-stage progress only for a person watching; logs and pipes get the summary line.
     show = sys.stderr.isatty() and not args.quiet
     progress = (lambda stage: _err(f"creditwise: {stage}")) if show else (lambda _: None)
-    result = build(config, args.output, strict=args.strict, progress=progress)
+    output = Path(args.output).resolve() if args.output else None  # -o is relative to where you are
+    result = build(config, output, strict=args.strict, progress=progress)
     for warning in result.report.warnings:
         _err(f"warning: {warning}")
     if not args.quiet:

@@ -67,4 +67,4 @@ class CheckError(CreditwiseError):
     """A built site failed its checks, or a publish was refused (exit 4)."""
 
     exit_code = 4
-    label = "check failed"
+    label = "problem"
