@@ -76,8 +76,9 @@ class _Draft:
         shown = [dim for dim in ("feature", "team", "member") if dim in tops and not self.scope.startswith(f"{dim}:")]
         words = {"feature": "feature", "team": "team", "member": "member"}
         parts = [f"{words[d]} {tops[d].name} ({w.credits(tops[d].credits)} credits, {w.pct(tops[d].share)})" for d in shown]
-        detail = self.detail + (f" Largest contributors from {w.day(self.range.first)} to {w.day(self.range.last)}: "
-                                + ", ".join(parts) + "." if parts else "")
+        span = (f"on {w.day(self.range.first)}" if self.range.first == self.range.last
+                else f"from {w.day(self.range.first)} to {w.day(self.range.last)}")
+        detail = self.detail + (f" Largest contributors {span}: " + ", ".join(parts) + "." if parts else "")
         return Alert(self.id, self.kind, self.level, self.cycle, self.date, self.scope, self.title, detail,
                      self.raised_on, self.projected, self.figures, {d: tops[d] for d in shown})
 
@@ -182,21 +183,21 @@ def _pace_drafts(config: SiteConfig, c: CycleFigures, as_of: dt.datetime, draft:
 
 
 def _budget_drafts(line: BudgetLine, c: CycleFigures, draft: Callable[..., None]) -> None:
-    label = f"{line.scope_type} {line.name}"
+    label = f"{line.scope_type.capitalize()} {line.name}"
     month = f"{c.cycle.start_date:%B %Y}"
     figures = {"budget": float(line.budget), "actual": float(line.actual), "variance": float(line.variance)}
     if line.over_on is not None:
         draft("budget-overrun", "critical", c, line.over_on, line.scope, str(line.over_on), c.cycle.start_date,
-              f"The {label} went over its {month} budget on {w.day(line.over_on)}",
-              f"The {label} has a budget of {w.credits(line.budget)} credits a cycle; its usage passed it on "
+              f"{label} went over its {month} budget on {w.day(line.over_on)}",
+              f"{label} has a budget of {w.credits(line.budget)} credits a cycle; its usage passed it on "
               f"{w.day(line.over_on)}. In {month} it used {w.credits(line.actual)} credits"
               f"{' so far' if c.current else ''}, {w.credits(line.variance)} over budget.",
               figures)
     elif line.projected_over_on is not None:
         over = line.projected_variance
         draft("budget-overrun", "warning", c, line.projected_over_on, line.scope, "projected", c.cycle.start_date,
-              f"The {label} is on pace to go over its {month} budget around {w.day(line.projected_over_on)}",
-              f"The {label} has used {w.credits(line.actual)} of its {w.credits(line.budget)}-credit budget. At its own burn "
+              f"{label} is on pace to go over its {month} budget around {w.day(line.projected_over_on)}",
+              f"{label} has used {w.credits(line.actual)} of its {w.credits(line.budget)}-credit budget. At its own burn "
               f"rate of {w.credits(line.burn_rate)} credits a day it is on pace for {w.credits(line.projected)} credits, "
               f"{w.credits(over)} over budget, passing it around {w.day(line.projected_over_on)}.",
               figures | {"burn_rate": line.burn_rate, "projected": line.projected, "projected_variance": over},
