@@ -18,6 +18,7 @@ import fnmatch
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,7 +192,10 @@ class Debouncer:
                     return
                 kinds, paths = self._kinds, self._paths
                 self._kinds, self._paths = set(), []
-            self._apply(kinds, paths)
+            try:
+                self._apply(kinds, paths)
+            except Exception:  # a bug in one rebuild must not stop every later one
+                traceback.print_exc()
 
 
 class _Handler(FileSystemEventHandler):

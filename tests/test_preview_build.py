@@ -15,6 +15,7 @@ from conftest import tree_bytes
 from generator.build import build
 from generator.config import load_config
 from generator.incremental_build import Level, PreviewBuilder, level_for
+from generator.preview_server import PreviewState
 from generator.watcher import ChangeKind, Debouncer, Watcher, WatchPlan
 
 
@@ -153,3 +154,20 @@ def test_watcher_reports_a_burst_once_and_ignores_reads_and_temp_files(tmp_path)
         assert bursts[1:] == [{ChangeKind.EXPORT, ChangeKind.CONFIG}]
     finally:
         watcher.stop()
+
+
+def test_requests_during_a_rebuild_wait_for_it_and_get_the_complete_new_build():
+    state = PreviewState()
+    state.publish({"index.html": b"one"}, [])
+    state.begin()  # a rebuild starts
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(state.current(wait=10).files["index.html"]))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive() and got == []  # held, not answered with the build being replaced
+    state.publish({"index.html": b"two"}, [])
+    reader.join(5)
+    assert got == [b"two"]
+    state.begin()
+    failed = state.publish(None, [])  # a failed rebuild keeps the last good files
+    assert failed.files["index.html"] == b"two" and state.current(wait=0).build_id == failed.build_id
