@@ -19,23 +19,13 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from generator.exports import COLUMNS
+
 TZ = ZoneInfo("Europe/Berlin")  # must match [site].timezone of the demo site.toml
 LAST_MONTH = (2026, 11)
 CUTOFF = datetime(2026, 11, 20, 15, 40, tzinfo=TZ)  # the export was pulled then
 SPIKE_DAY = date(2026, 8, 12)  # campaign render day: shows up as a spike alert
-HEADER = [
-    "event_id",
-    "timestamp",
-    "member",
-    "team",
-    "feature",
-    "operation",
-    "model",
-    "credits",
-    "quantity",
-    "session_id",
-    "knowledge",
-]
+HEADER = list(COLUMNS)  # the native export schema, in its usual column order
 
 # (member, team, activity weight). olga is a freelancer whose rows never carry a
 # team and noor's rows sometimes lack one; both are mapped in [teams] of site.toml.

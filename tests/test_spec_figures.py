@@ -32,21 +32,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
-HEADER = [
-    "event_id",
-    "timestamp",
-    "member",
-    "team",
-    "feature",
-    "operation",
-    "model",
-    "credits",
-    "quantity",
-    "session_id",
-    "knowledge",
-]
+from conftest import HEADER, REPO
 
 LEVELS = {"0.5", "0.8", "0.9", "1.0"}
 
