@@ -98,8 +98,9 @@ def test_template_and_css_edits_show_and_a_template_error_recovers(site, server,
     expect(footer).to_have_css("outline-color", "rgb(1, 2, 3)", timeout=WAIT_MS)
 
     save_like_an_editor(base, good.replace("{{ page.title }} ·", "{{ page.title | nosuchfilter }} ·"))
+    line = next(n for n, text in enumerate(good.splitlines(), start=1) if "{{ page.title }} ·" in text)
     overlay = page.locator("#creditwise-build-error")
-    expect(overlay).to_contain_text("themes/default/templates/base.html:6: template:", timeout=WAIT_MS)
+    expect(overlay).to_contain_text(f"themes/default/templates/base.html:{line}: template:", timeout=WAIT_MS)
     expect(overlay).to_contain_text("nosuchfilter")
     save_like_an_editor(base, good)
     expect(overlay).to_have_count(0, timeout=WAIT_MS)
