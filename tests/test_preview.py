@@ -86,25 +86,30 @@ def test_broken_site_toml_shows_an_overlay_on_the_last_good_page_then_recovers(s
 
 def test_template_and_css_edits_show_and_a_template_error_recovers(site, server, page):
     page.goto(server.url + "plan/index.html")
-    footer = page.locator("footer.site-footer")
-    expect(footer).to_contain_text("JSON API")
+    heading = page.locator("h1")
+    expect(heading).to_have_text("Plan")
     base = site / "themes" / "default" / "templates" / "base.html"
     good = base.read_text()
-    save_like_an_editor(base, good.replace(">JSON API</a>", ">JSON documents</a>"))
-    expect(footer).to_contain_text("JSON documents", timeout=WAIT_MS)
+    assert good.count("</body>") == 1
+    save_like_an_editor(base, good.replace("</body>", '<p id="preview-marker">Added in the template</p>\n</body>'))
+    marker = page.locator("#preview-marker")
+    expect(marker).to_have_text("Added in the template", timeout=WAIT_MS)
 
     css = site / "themes" / "default" / "static" / "style.css"
-    css.write_text(css.read_text() + "\nfooter.site-footer { outline: 3px solid rgb(1, 2, 3); }\n", encoding="utf-8")
-    expect(footer).to_have_css("outline-color", "rgb(1, 2, 3)", timeout=WAIT_MS)
+    css.write_text(css.read_text() + "\n#preview-marker { outline: 3px solid rgb(1, 2, 3); }\n", encoding="utf-8")
+    expect(marker).to_have_css("outline-color", "rgb(1, 2, 3)", timeout=WAIT_MS)
 
-    save_like_an_editor(base, good.replace("{{ page.title }} ·", "{{ page.title | nosuchfilter }} ·"))
-    line = next(n for n, text in enumerate(good.splitlines(), start=1) if "{{ page.title }} ·" in text)
+    broken = good.replace("</body>", "{{ page.title | nosuchfilter }}\n</body>")
+    line = broken.splitlines().index("{{ page.title | nosuchfilter }}") + 1
+    save_like_an_editor(base, broken)
     overlay = page.locator("#creditwise-build-error")
     expect(overlay).to_contain_text(f"themes/default/templates/base.html:{line}: template:", timeout=WAIT_MS)
     expect(overlay).to_contain_text("nosuchfilter")
+    expect(marker).to_have_text("Added in the template")  # underneath: the last good build
     save_like_an_editor(base, good)
     expect(overlay).to_have_count(0, timeout=WAIT_MS)
-    expect(footer).to_contain_text("JSON API")
+    expect(marker).to_have_count(0)
+    expect(heading).to_have_text("Plan")
 
 
 def test_an_open_page_reconnects_after_a_server_restart(site, page):
