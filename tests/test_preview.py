@@ -57,7 +57,7 @@ def test_guide_edit_shows_in_the_open_page_and_keeps_the_scroll_position(site, p
     srv = Server(site)
     try:
         page.goto(srv.url + "guides/house-rules/")
-        article = page.locator("article.guide")
+        article = page.locator("main")
         expect(article).to_contain_text("Edit before you regenerate")
         page.evaluate("window.scrollTo(0, 600); window.notReloadedYet = true")
         edited = GUIDE.replace("Edit before you regenerate", "Edit before you re-create")
@@ -118,11 +118,11 @@ def test_an_open_page_reconnects_after_a_server_restart(site, page):
         port = probe.getsockname()[1]
     first = Server(site, port=port)
     page.goto(first.url + "guides/house-rules/")
-    expect(page.locator("article.guide")).to_contain_text("Edit before you regenerate")
+    expect(page.locator("main")).to_contain_text("Edit before you regenerate")
     assert first.stop() == 0
     save_like_an_editor(guide_path(site), GUIDE.replace("Edit before you regenerate", "Changed while stopped"))
     second = Server(site, port=port)
     try:
-        expect(page.locator("article.guide")).to_contain_text("Changed while stopped", timeout=WAIT_MS)
+        expect(page.locator("main")).to_contain_text("Changed while stopped", timeout=WAIT_MS)
     finally:
         assert second.stop() == 0
