@@ -8,14 +8,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import charts, model_cache
+from generator import model_cache
+from generator.chart_cache import ChartStats, render_charts
 from generator.config import SiteConfig
+from generator.downloads import table_csv
 from generator.errors import DataError, Problem
+from generator.feeds import feed, sitemap
 from generator.guides import load_guides
 from generator.ingest import ingest
-from generator.json_api import api_documents, dumps, level_key
-from generator.render import environment, pages, render_pages, theme_dir
+from generator.json_api import api_documents, dumps
+from generator.render import Page, environment, pages, render_pages, theme_dir
 from generator.report import Report, build_report
+from generator.site_pages import page_charts, page_tables
 from generator.site_writer import SiteFiles, write_site
 
 
@@ -27,13 +31,15 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     guides: list = field(default_factory=list)  # kept, with the charts, for the preview server's partial rebuilds
     charts: dict[str, str] = field(default_factory=dict)
+    chart_stats: ChartStats | None = None
 
     def summary(self) -> str:
         r = self.report
         pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
         charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
         stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
-        return (f"Built {pages_n} pages, {charts_n} charts and {len(self.files)} files from "
+        cached = f" ({self.chart_stats.cached} from the cache)" if self.chart_stats else ""
+        return (f"Built {pages_n} pages, {charts_n} charts{cached} and {len(self.files)} files from "
                 f"{r.events_counted:,} events in {len(r.cycles)} cycles into {self.out_dir} ({stages})")
 
 
@@ -65,8 +71,9 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         with _timed(timings, "charts", progress):
-            chart_svgs = chart_files(report)
-        files = render_site(config, report, guides, timings, progress, charts=chart_svgs)
+            page_list = pages(report, guides)
+            chart_svgs, chart_stats = draw_charts(report, page_list)
+        files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list)
         if write:
             with _timed(timings, "write", progress):
                 write_site(files, out_dir)
@@ -74,28 +81,34 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if ingested is not None:
             with _timed(timings, "cache", progress):
                 ingested.close()
-    return BuildResult(out_dir, report, files, timings, guides, chart_svgs)
+    return BuildResult(out_dir, report, files, timings, guides, chart_svgs, chart_stats)
 
 
 def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
-                progress: Callable[[str], None], charts: dict[str, str] | None = None) -> SiteFiles:
-    """Everything the site holds, in memory: charts, pages, the JSON API and the theme's assets.
+                progress: Callable[[str], None], charts: dict[str, str] | None = None,
+                page_list: list[Page] | None = None) -> SiteFiles:
+    """Everything the site holds, in memory: charts, pages, CSV downloads, feed, sitemap, JSON API, theme assets.
 
     `charts` (from chart_files) lets a caller that kept them skip the redraw: the preview server does
     after a template or CSS edit, which cannot change a chart."""
     files = SiteFiles()
+    if page_list is None:
+        page_list = pages(report, guides)
     if charts is None:
         with _timed(timings, "charts", progress):
-            charts = chart_files(report)
+            charts = chart_files(report, page_list)
     for path, svg in charts.items():
         files.add(path, svg)
     with _timed(timings, "pages", progress):
         env = environment(config)
-        page_list = pages(report, guides)
         for path, html in render_pages(report, env, page_list).items():
             files.add(path, html)
-        for path, doc in api_documents(report, [p.url for p in page_list]).items():
+        for t in page_tables(page_list):
+            files.add(t.path, table_csv(t))
+        for path, doc in api_documents(report, [p.url for p in page_list if p.listed]).items():
             files.add(path, dumps(doc))
+        files.add("sitemap.xml", sitemap(report, page_list))
+        files.add("feed.xml", feed(report))
         static = theme_dir(config) / "static"
         for asset in sorted(static.rglob("*")):
             if asset.is_file():
@@ -103,16 +116,10 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
     return files
 
 
-def chart_files(report: Report) -> dict[str, str]:
-    th = report.config.thresholds
-    out = {"charts/utilization.svg": charts.utilization_bars(
-        [c.name for c in report.cycles], [c.utilization for c in report.cycles],
-        th.upgrade_utilization, th.downgrade_utilization, "Utilization per billing cycle")}
-    for c in report.cycles:
-        days = [d for d, _ in c.daily]
-        out[f"months/{c.name}/daily.svg"] = charts.daily_bars(
-            days, [float(v) for _, v in c.daily], c.daily_target, f"Credits per day, {c.name}")
-        out[f"months/{c.name}/cumulative.svg"] = charts.cumulative_vs_pace(
-            days, [float(v) for v in c.cumulative_to_date], c.pace_line, float(c.allocation),
-            {level_key(t): v for t, v in c.threshold_credits.items()}, f"Cumulative credits vs pace, {c.name}")
-    return out
+def draw_charts(report: Report, page_list: list[Page] | None = None) -> tuple[dict[str, str], ChartStats]:
+    """Path → SVG of every chart the pages show, drawn only when missing from the chart cache."""
+    return render_charts(page_charts(page_list if page_list is not None else pages(report)), report.config.root)
+
+
+def chart_files(report: Report, page_list: list[Page] | None = None) -> dict[str, str]:
+    return draw_charts(report, page_list)[0]

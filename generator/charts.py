@@ -47,7 +47,8 @@ def _legend(fig: Figure, ax: Axes) -> None:
 
 
 def _day_axis(ax: Axes) -> None:
-    ax.xaxis.set_major_locator(mdates.DayLocator(bymonthday=(1, 8, 15, 22, 29)))
+    ax.xaxis.set_major_locator(mdates.DayLocator(bymonthday=(1, 8, 15, 22)))
+    ax.margins(x=0.01)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
     ax.set_xlabel("day")
 

@@ -33,10 +33,12 @@ class Page:
     template: str
     title: str
     context: dict[str, Any] = field(default_factory=dict)
+    listed: bool = True  # in the sitemap and api/site.json (404.html is not)
+    base: str | None = None  # links start here instead of the relative root (404.html: base_url)
 
     @property
     def root(self) -> str:
-        return "../" * self.path.count("/")
+        return self.base if self.base is not None else "../" * self.path.count("/")
 
     @property
     def url(self) -> str:
@@ -128,13 +130,10 @@ def environment(config: SiteConfig) -> jinja2.Environment:
 
 
 def pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
-    out = [Page("index.html", "index.html", "Overview")]
-    for c in report.cycles:
-        prev, nxt = report.neighbours(c)
-        out.append(Page(f"months/{c.name}/index.html", "month.html", f"{c.cycle.start_date:%B %Y}",
-                        {"c": c, "prev": prev, "next": nxt}))
-    out.append(Page("plan/index.html", "plan.html", "Plan"))
-    return out + guide_pages(guides)
+    """Every page of the site with its context (site_pages.py, which imports this module)."""
+    from generator.site_pages import site_pages
+
+    return site_pages(report, guides)
 
 
 def guide_pages(guides: Sequence[Guide]) -> list[Page]:
@@ -146,8 +145,14 @@ def guide_pages(guides: Sequence[Guide]) -> list[Page]:
 
 
 def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page]) -> dict[str, str]:
-    nav = [("Overview", "index.html"), ("Plan", "plan/index.html"),
-           ("This month", f"months/{report.current.name}/index.html"), ("Guides", "guides/index.html")]
+    # (label, link, the pages it stands for): the link of the page's own section is marked.
+    nav = [("Overview", "index.html", "index.html"), ("This month", f"months/{report.current.name}/index.html", "months/"),
+           ("Features", "features/index.html", "features/"), ("Teams", "teams/index.html", "teams/"),
+           ("Plan", "plan/index.html", "plan/"), ("Recommendations", "recommendations/index.html", "recommendations/"),
+           ("Guides", "guides/index.html", "guides/"), ("Data quality", "data-quality/index.html", "data-quality/")]
+    present = {p.path for p in page_list} if any(p.path == "index.html" for p in page_list) else None
+    if present is not None:
+        nav = [n for n in nav if n[1] in present]
     out = {}
     for page in page_list:
         template = env.get_template(page.template)

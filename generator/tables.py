@@ -90,3 +90,10 @@ def table(path: str, caption: str, columns: list[tuple[str, str, str]] | list[tu
     """Shorthand: columns as (key, label[, kind]) tuples."""
     cols = tuple(Column(*c) for c in columns)
     return Table(path, caption, cols, tuple(tuple(r) for r in rows), **extra)
+
+
+class Tables(dict):
+    """A page's tables by name; a table the page does not have is None (templates test `{% if tables.x %}`)."""
+
+    def __missing__(self, key: str) -> None:
+        return None
