@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: site serve publish test bench lint clean
+.PHONY: site serve publish test bench lint clean node-deps
 
 site: $(STAMP)  ## build the demo site (or the site.toml in this folder) into public/
 	$(BIN)/creditwise build
@@ -15,7 +16,7 @@ serve: $(STAMP)  ## live preview on 127.0.0.1:8000
 publish: $(STAMP)  ## build, check and deploy to [publish].target
 	$(BIN)/creditwise publish
 
-test: $(STAMP)  ## lint, then the whole test suite
+test: $(STAMP) $(NODE_STAMP)  ## lint, then the whole test suite
 	$(BIN)/ruff check generator tests
 	$(BIN)/pytest -q
 
@@ -25,6 +26,14 @@ bench: $(STAMP)  ## benchmarks beside DuckDB's minimal pipeline; BENCH_EVENTS=10
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests
+
+# axe-core and the Nu HTML checker (vnu-jar) for the browser tests, from npm into tests/node/ (needs npm;
+# vnu needs Java). Without npm the browser checks are skipped locally; CI installs npm and requires them.
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd tests/node && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch node_modules/.installed; \
+	else echo "make: npm not found; the accessibility and HTML validation tests will be skipped" >&2; fi
 
 # Set up once, and again whenever pyproject.toml changes.
 $(STAMP): pyproject.toml

@@ -6,7 +6,7 @@ Decisions (README "Feed and sitemap"):
   crawlers resolve against the address they fetched the file from.
 - Atom ids must be absolute IRIs and never change, so they do not depend on where the site is
   served: `urn:creditwise:<site>:cycle:<YYYY-MM>` and `urn:creditwise:<site>:alert:<alert id>`,
-  where <site> is base_url made into a slug (two sites published side by side keep apart).
+  where <site> is base_url without its scheme, made into a slug (two sites published side by side keep apart).
 - `updated`: the feed's is the build time (SOURCE_DATE_EPOCH, else the data's as_of: json_api.build_time);
   a complete cycle's entry is dated its end, the current cycle's the build time; an alert is dated the
   day it was raised (local midnight), a projected alert, whose figures move with each build, the build time.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from generator import wording as w
 from generator.cycles import local_midnight
@@ -74,7 +74,8 @@ def feed(report: Report) -> bytes:
     site = report.config.site
     built = build_time(report)
     tz = report.config.tz
-    prefix = f"urn:creditwise:{slugify(site.base_url)}"
+    where = urlsplit(site.base_url)
+    prefix = f"urn:creditwise:{slugify(where.netloc + where.path)}"
     root = ET.Element(f"{{{ATOM}}}feed")
     ET.SubElement(root, f"{{{ATOM}}}id").text = f"{prefix}:feed"
     ET.SubElement(root, f"{{{ATOM}}}title").text = f"{site.title}: usage reports and alerts"

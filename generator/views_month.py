@@ -115,7 +115,7 @@ def budget_table(report: Report, c: CycleFigures) -> Table | None:
         if current:
             row += [b.projected, b.projected_over_on]
         rows.append(row)
-    return table(f"months/{c.name}/budgets.csv", "Budget vs actual", cols, rows,
+    return table(f"months/{c.name}/budgets.csv", "Budgets and actual credits by feature and team", cols, rows,
                  note="Budgets are planned credits per cycle from site.toml [budgets]."
                       + (" Projected: actual plus the scope's own burn rate times the days left." if current else ""))
 
