@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import model_cache
+from generator import build_stamp, model_cache
 from generator.chart_cache import ChartStats, render_charts
 from generator.config import SiteConfig
 from generator.downloads import table_csv
@@ -32,9 +32,13 @@ class BuildResult:
     guides: list = field(default_factory=list)  # kept, with the charts, for the preview server's partial rebuilds
     charts: dict[str, str] = field(default_factory=dict)
     chart_stats: ChartStats | None = None
+    up_to_date: bool = False  # nothing changed since the last build: nothing was rendered or written
 
     def summary(self) -> str:
         r = self.report
+        if self.up_to_date:
+            return (f"Site is up to date: {self.out_dir} already holds this build of {r.events_counted:,} events "
+                    f"in {len(r.cycles)} cycles (checked in {sum(self.timings.values()):.2f}s)")
         pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
         charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
         stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
@@ -56,11 +60,17 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     """The whole site; `write=False` keeps it in memory only (the preview server serves it from there)."""
     timings: dict[str, float] = {}
     out_dir = config.output_path(output)
-    with _timed(timings, "guides", progress):  # first: a guide's config error stops the build before the data is read
-        guides = load_guides(config)
-    with _timed(timings, "ingest", progress):
+    with _timed(timings, "inputs", progress):
         key = model_cache.model_key(config)
         report = model_cache.load(config, key)  # nothing it depends on changed: no DuckDB at all
+        stamp = build_stamp.site_key(config, key, out_dir) if write else None
+    if report is not None and stamp is not None and build_stamp.is_current(config, stamp, out_dir):
+        if strict and report.warnings:
+            raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
+        return BuildResult(out_dir, report, SiteFiles(), timings, up_to_date=True)
+    with _timed(timings, "guides", progress):  # before the data: a guide's config error stops the build early
+        guides = load_guides(config)
+    with _timed(timings, "ingest", progress):
         ingested = None if report else ingest(config, strict)
     try:
         if ingested is not None:
@@ -77,6 +87,7 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if write:
             with _timed(timings, "write", progress):
                 write_site(files, out_dir)
+                build_stamp.record(config, stamp, out_dir)
     finally:
         if ingested is not None:
             with _timed(timings, "cache", progress):

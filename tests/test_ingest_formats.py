@@ -205,3 +205,18 @@ def test_report_model_cache_is_keyed_on_exports_and_config(site):
     assert "model" in changed.timings and changed.report.cycles[0].utilization == 0.08
     site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 6)]))
     assert build(load_config(site.config), site.out).report.cycles[0].used == 6
+
+
+def test_an_unchanged_site_is_not_rebuilt_but_any_input_or_output_change_is(site):
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 4)]))
+    assert "Built " in site.build().stdout
+    assert "Site is up to date" in site.build().stdout
+    guide = site.root / "content" / "guides" / "glossary.md"  # the site's own guide overrides the shipped one
+    guide.parent.mkdir(parents=True)
+    guide.write_text("---\ntitle: Our words\n---\nUsed means what we say.\n")
+    assert "Built " in site.build().stdout
+    assert "Used means what we say." in (site.out / "guides/glossary/index.html").read_text()
+    (site.out / "index.html").write_text("tampered")  # the output no longer holds what was built
+    assert "Built " in site.build().stdout
+    assert (site.out / "index.html").read_text() != "tampered"
+    assert "Site is up to date" in site.build().stdout
