@@ -3,9 +3,9 @@
 The key hashes everything the SVG depends on: the drawing function's name and arguments, the style
 (chart_style.py), the source of charts.py, the Matplotlib version and the Creditwise version. A hit is
 a file read; Matplotlib is imported only when something is missing, so a fully cached build never
-loads it. Missing charts are drawn in this process, or by a pool of worker processes when there are
-enough of them to pay for the workers' start-up (each imports Matplotlib afresh; threads do not help
-because drawing holds the GIL). After a build the cache keeps only the charts that build used.
+loads it. Missing charts are drawn in this process, or, on a machine with cores to spare and enough
+missing charts to repay the workers' start-up, by a pool of worker processes (each imports Matplotlib
+afresh; threads do not help because drawing holds the GIL). After a build the cache keeps only the charts that build used.
 """
 
 from __future__ import annotations
@@ -20,17 +20,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__
-from generator.chart_specs import Chart
 from generator.chart_style import PALETTE, SIZE, STYLE
+
+if TYPE_CHECKING:  # not at run time: a worker process imports this module and should stay light
+    from generator.chart_specs import Chart
 
 CACHE_DIR = ".creditwise/cache/charts"
 CHARTS_SOURCE = Path(__file__).with_name("charts.py")
-# Measured on the demo site (2 cores): a worker costs ~0.6 s to start (interpreter + Matplotlib) and
-# a chart ~70 ms, so a pool pays off only from a few dozen missing charts.
-MIN_CHARTS_PER_WORKER = 16
+# Measured (bench/charts_bench.py, 2 cores shared with other work): a chart takes 50–100 ms, a worker ~1 s
+# to start (interpreter + Matplotlib), and 2 workers were slower than 1 process even for 96 missing charts
+# (10.3 s against 6.6 s): with only 2 cores there is no idle one to win. So the pool is used only where
+# cores are to spare, and only for a batch large enough to repay the workers' start-up.
+MIN_CPUS_FOR_POOL = 4
+MIN_CHARTS_PER_WORKER = 24
 WORKERS_ENV = "CREDITWISE_CHART_WORKERS"  # force the number of worker processes (1: draw in this process)
 
 
@@ -85,7 +90,10 @@ def _workers(missing: int) -> int:
     forced = os.environ.get(WORKERS_ENV, "").strip()
     if forced.isdigit() and int(forced) > 0:
         return min(int(forced), max(missing, 1))
-    return max(1, min(os.cpu_count() or 1, missing // MIN_CHARTS_PER_WORKER))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cpus < MIN_CPUS_FOR_POOL:
+        return 1
+    return max(1, min(cpus - 1, missing // MIN_CHARTS_PER_WORKER))
 
 
 def _draw_all(jobs: list[tuple[str, dict[str, Any]]], workers: int) -> list[str]:
@@ -93,8 +101,12 @@ def _draw_all(jobs: list[tuple[str, dict[str, Any]]], workers: int) -> list[str]
         return [_draw(job) for job in jobs]
     # spawn: the parent may be running the ingest cache writer thread, which fork would copy mid-write.
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(_draw, jobs, chunksize=max(1, len(jobs) // (workers * 2))))
+    try:
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(pool.map(_draw, jobs, chunksize=max(1, len(jobs) // (workers * 2))))
+    except (concurrent.futures.process.BrokenProcessPool, OSError):
+        # A worker could not start (e.g. the caller's __main__ cannot be re-imported): draw here instead.
+        return [_draw(job) for job in jobs]
 
 
 def render_charts(charts: list[Chart], cache_root: Path | None) -> tuple[dict[str, str], ChartStats]:

@@ -105,10 +105,13 @@ def stack(names: list[str], per_cycle: list[dict[str, float]]) -> list[dict[str,
     series = [(n, [d.get(n, 0.0) for d in per_cycle]) for n in keep]
     if rest:
         series.append(("other", [sum(d.get(n, 0.0) for n in rest) for d in per_cycle]))
-    out, base = [], [0.0] * len(per_cycle)
+    # Positive segments stack up from 0, negative ones (refunds) down from 0.
+    out, up, down = [], [0.0] * len(per_cycle), [0.0] * len(per_cycle)
     for label, values in series:
-        out.append({"label": label, "values": values, "bottoms": list(base)})
-        base = [b + v for b, v in zip(base, values, strict=True)]
+        bottoms = [u if v >= 0 else d for u, d, v in zip(up, down, values, strict=True)]
+        out.append({"label": label, "values": values, "bottoms": bottoms})
+        up = [u + max(v, 0.0) for u, v in zip(up, values, strict=True)]
+        down = [d + min(v, 0.0) for d, v in zip(down, values, strict=True)]
     return out
 
 
