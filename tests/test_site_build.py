@@ -128,12 +128,6 @@ def test_demo_data_command_is_deterministic(tmp_path):
     shutil.rmtree(a)
 
 
-def test_not_yet_built_commands_say_so(tmp_path):
-    r = run_cli("serve")
-    assert r.returncode == 2
-    assert "tracked in issue 6" in r.stderr
-
-
 def test_help_lists_commands_and_exit_codes():
     r = run_cli("--help")
     assert r.returncode == 0
