@@ -46,7 +46,7 @@ def daily_chart(report: Report, c: CycleFigures) -> Chart:
     if busiest is not None and busiest[1] > 0:
         summary += f" The busiest day was {w.day(busiest[0])} with {w.credits(busiest[1])} credits."
     if spikes:
-        summary += f" {len(spikes)} spike day{'s' if len(spikes) != 1 else ''} are hatched."
+        summary += f" {len(spikes)} spike day{'s are' if len(spikes) != 1 else ' is'} hatched."
     rows = [[d, v, target, d in spikes] for d, v in c.daily]
     title = f"Credits per day, {month_name(c)}"
     return Chart(
