@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from preview_support import GUIDE, guide_path, make_site, save_like_an_editor
 
-from conftest import tree_bytes
+from conftest import csv_text, event, tree_bytes
 from generator.build import build
 from generator.config import load_config
 from generator.incremental_build import Level, PreviewBuilder, level_for
@@ -171,3 +171,16 @@ def test_requests_during_a_rebuild_wait_for_it_and_get_the_complete_new_build():
     state.begin()
     failed = state.publish(None, [])  # a failed rebuild keeps the last good files
     assert failed.files["index.html"] == b"two" and state.current(wait=0).build_id == failed.build_id
+
+
+def test_a_bad_export_row_is_named_and_fixing_it_recovers(built):
+    root, builder = built
+    good = builder.files
+    bad = root / "exports" / "2026-03.csv"
+    bad.write_text(csv_text([event("m1", "2026-03-02T10:00:00Z", "abc")]), encoding="utf-8")
+    outcome = builder.rebuild(level_for({ChangeKind.EXPORT}))
+    assert not outcome.ok and builder.files is good
+    assert [(p.file, p.line, p.where) for p in outcome.problems] == [("exports/2026-03.csv", 2, "credits")]
+    bad.write_text(csv_text([event("m1", "2026-03-02T10:00:00Z", "5")]), encoding="utf-8")
+    outcome = builder.rebuild(level_for({ChangeKind.EXPORT}))
+    assert outcome.ok and "months/2026-03/index.html" in builder.files
