@@ -93,10 +93,19 @@ def cumulative_vs_pace(days: Sequence[dt.date], cumulative: Sequence[float], pac
         return _svg(fig)
 
 
+SLANT_FROM = 13  # cycles: from here on, names are slanted so they do not run into each other
+
+
+def _cycle_margin(cycles: Sequence[str]) -> float:
+    return 0.34 if len(cycles) >= SLANT_FROM else 0.27
+
+
 def _cycle_axis(ax: Axes, cycles: Sequence[str]) -> None:
     ax.set_xlabel("billing cycle")
-    if len(cycles) > 12:  # a year and more: slanted names, so they do not run into each other
-        ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    if len(cycles) >= SLANT_FROM:
+        ax.tick_params(axis="x", labelsize=7)
+        for label in ax.get_xticklabels():
+            label.set(rotation=45, ha="right", rotation_mode="anchor")
 
 
 def stacked_cycle_bars(cycles: Sequence[str], series: Sequence[dict[str, Any]], markers: dict[str, Any] | None,
@@ -107,7 +116,7 @@ def stacked_cycle_bars(cycles: Sequence[str], series: Sequence[dict[str, Any]], 
     `line` (label, value) a horizontal line across all cycles (e.g. a budget).
     """
     with matplotlib.rc_context(RC):
-        fig, ax = _figure(title, ylabel)
+        fig, ax = _figure(title, ylabel, bottom=_cycle_margin(cycles))
         for i, s in enumerate(series):
             ax.bar(cycles, s["values"], bottom=s["bottoms"], color=PALETTE[i % len(PALETTE)], width=0.65,
                    label=s["label"])
@@ -125,7 +134,7 @@ def stacked_cycle_bars(cycles: Sequence[str], series: Sequence[dict[str, Any]], 
 def utilization_bars(cycles: Sequence[str], utilization: Sequence[float], upgrade: float, downgrade: float,
                      title: str) -> str:
     with matplotlib.rc_context(RC):
-        fig, ax = _figure(title, "share of the allocation used")
+        fig, ax = _figure(title, "share of the allocation used", bottom=_cycle_margin(cycles))
         ax.bar(cycles, utilization, color=MAIN, width=0.65, label="utilization")
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         ax.axhline(1, color=TARGET, linewidth=1.2, label="allocation (100 %)")
