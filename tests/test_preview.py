@@ -126,3 +126,30 @@ def test_an_open_page_reconnects_after_a_server_restart(site, page):
         expect(page.locator("main")).to_contain_text("Changed while stopped", timeout=WAIT_MS)
     finally:
         assert second.stop() == 0
+
+
+TRACK_SOURCES = """
+const Native = window.EventSource;
+window.sources = [];
+window.EventSource = class extends Native {
+  constructor(...args) { super(...args); window.sources.push(this); }
+};
+"""
+SET_HIDDEN = """hidden => {
+  Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_hidden_tab_lets_go_of_its_connection_and_catches_up_when_shown(site, server, page):
+    page.add_init_script(TRACK_SOURCES)
+    page.goto(server.url + "guides/house-rules/")
+    page.wait_for_function("window.sources.length === 1 && window.sources[0].readyState === EventSource.OPEN",
+                           timeout=WAIT_MS)
+    page.evaluate(SET_HIDDEN, True)
+    assert page.evaluate("window.sources.map(s => s.readyState)") == [2]  # CLOSED: no connection held while hidden
+    mark = server.mark()
+    save_like_an_editor(guide_path(site), GUIDE.replace("Edit before you regenerate", "Edited while hidden"))
+    server.wait_for(r"re-rendered \d+ guide pages", after=mark)
+    page.evaluate(SET_HIDDEN, False)  # shown again: it reconnects, sees a newer build and reloads
+    expect(page.locator("main")).to_contain_text("Edited while hidden", timeout=WAIT_MS)
