@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from generator.errors import UsageError
+from generator.config import SiteConfig, load_config
+from generator.errors import CreditwiseError, UsageError
 from generator.incremental_build import Level, Outcome, PreviewBuilder, level_for
 from generator.preview_server import HOST, PreviewServer, PreviewState
 from generator.watcher import ChangeKind, Debouncer, Watcher, WatchPlan
@@ -34,7 +35,7 @@ class Preview:
         self.builder = PreviewBuilder(config_path)
         self.state = PreviewState()
         self.debouncer = Debouncer(self.apply)
-        self.watcher = Watcher(WatchPlan.for_site(config_path, None), self.debouncer)
+        self.watcher = Watcher(WatchPlan.for_site(config_path, _config_or_none(config_path)), self.debouncer)
         self.first_build = threading.Event()
 
     def start(self) -> None:
@@ -47,7 +48,7 @@ class Preview:
         first = not self.first_build.is_set()
         if not first:
             self._say(f"{', '.join(sorted(k.value for k in kinds))} changed ({self._names(paths)}): "
-                      f"rebuilding {WHAT[max(level, Level.GUIDES)]}…")
+                      f"rebuilding {WHAT[level]}…")
         self.state.begin()
         try:
             outcome = self.builder.rebuild(level)
@@ -90,6 +91,14 @@ class Preview:
         stream.flush()
 
 
+def _config_or_none(config_path: Path) -> SiteConfig | None:
+    """site.toml if it is valid now (to watch everything from the start); the first build reports why not."""
+    try:
+        return load_config(config_path)
+    except CreditwiseError:
+        return None
+
+
 def base_path(config_path: Path) -> str:
     """The path of [site].base_url, read leniently (a broken site.toml must not stop the server)."""
     try:
@@ -120,7 +129,7 @@ def serve(config_path: Path, port: int, out: TextIO = sys.stdout, err: TextIO = 
         preview.start()
         preview.first_build.wait()
         print(f"Serving {config_path} at {server.url} (Ctrl-C to stop)", file=out, flush=True)
-        folders = [preview.shown(f) + ("/ (and below)" if r else "/") for f, r in preview.watcher.plan.folders()]
+        folders = [preview.shown(f) + ("/ (and below)" if r else "/") for f, r in preview.watcher.watching]
         print("Watching " + ", ".join(folders), file=out, flush=True)
         server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:

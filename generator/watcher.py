@@ -120,9 +120,10 @@ class WatchPlan:
     def folders(self) -> list[tuple[str, bool]]:
         """(folder, recursive) to watch: each folder once, none inside another recursive one.
 
-        A folder that does not exist yet is watched through its nearest existing parent (not
-        recursively), so its creation is seen; the server replans after every rebuild."""
-        wanted: dict[str, bool] = {os.path.dirname(self.config_file): False}
+        A folder of the site that does not exist yet is watched through its nearest existing parent
+        (not recursively), so its creation is seen; the server replans after every rebuild."""
+        site = os.path.dirname(self.config_file)
+        wanted: dict[str, bool] = {site: False}
         for folder in (*self.guide_dirs, *self.theme_dirs):
             wanted[folder] = True
         for pattern in self.export_globs:
@@ -133,9 +134,10 @@ class WatchPlan:
             wanted[folder] = wanted.get(folder, False) or recursive
         existing: dict[str, bool] = {}
         for folder, recursive in wanted.items():
-            while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+            while not os.path.isdir(folder) and _under(folder, site) and folder != site:
                 folder, recursive = os.path.dirname(folder), False
-            existing[folder] = existing.get(folder, False) or recursive
+            if os.path.isdir(folder):
+                existing[folder] = existing.get(folder, False) or recursive
         return sorted((f, r) for f, r in existing.items()
                       if not any(other != f and rec and _under(f, other) for other, rec in existing.items()))
 
@@ -224,6 +226,7 @@ class Watcher:
         self._observer = Observer()
         self._handler = _Handler(self)
         self._lock = threading.Lock()
+        self.watching: list[tuple[str, bool]] = []
 
     def start(self) -> None:
         self._schedule()
@@ -232,16 +235,19 @@ class Watcher:
 
     def replan(self, plan: WatchPlan) -> None:
         with self._lock:
-            if plan.folders() == self.plan.folders():
-                self.plan = plan
-                return
             self.plan = plan
-            self._observer.unschedule_all()
-            self._schedule()
+            if plan.folders() != self.watching:
+                self._observer.unschedule_all()
+                self._schedule()
 
     def _schedule(self) -> None:
+        self.watching = []
         for folder, recursive in self.plan.folders():
-            self._observer.schedule(self._handler, folder, recursive=recursive, event_filter=list(CHANGES))
+            try:
+                self._observer.schedule(self._handler, folder, recursive=recursive, event_filter=list(CHANGES))
+            except OSError:  # gone since folders() looked: left out, so the next replan tries again
+                continue
+            self.watching.append((folder, recursive))
 
     def stop(self) -> None:
         self.debouncer.stop()
