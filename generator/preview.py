@@ -56,9 +56,11 @@ class Preview:
             self.state.publish(None, [])
             raise
         self.state.publish(outcome.files, outcome.problems)
-        self.report(outcome)
-        self.watcher.replan(WatchPlan.for_site(self.config_path, self.builder.config))
-        self.first_build.set()
+        try:
+            self.report(outcome)
+            self.watcher.replan(WatchPlan.for_site(self.config_path, self.builder.config))
+        finally:
+            self.first_build.set()  # the server starts answering even if the above failed
 
     def report(self, outcome: Outcome) -> None:
         for warning in outcome.warnings:
