@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 
@@ -58,8 +59,15 @@ class Analytics:
     def recommendation_ids(self) -> dict[tuple[str, str], str]:
         return {(r.kind, r.scope): r.id for r in self.recommendations}
 
+    @cached_property
+    def _members_by_cycle(self) -> dict[str, list[MemberRow]]:
+        by_cycle: dict[str, list[MemberRow]] = {}
+        for m in self.details.members:
+            by_cycle.setdefault(m.cycle, []).append(m)
+        return by_cycle
+
     def members(self, cycle: str, team: str | None = None, feature: str | None = None) -> list[MemberRow]:
-        return [m for m in self.details.members if m.cycle == cycle and (team is None or m.team == team)
+        return [m for m in self._members_by_cycle.get(cycle, []) if (team is None or m.team == team)
                 and (feature is None or m.feature == feature)]
 
 

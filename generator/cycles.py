@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -21,7 +22,7 @@ class Cycle:
     end_date: dt.date  # first local day of the next cycle (exclusive)
     tz: ZoneInfo
 
-    @property
+    @cached_property  # asked for once per row when the pages filter by cycle
     def name(self) -> str:
         return f"{self.start_date:%Y-%m}"
 
