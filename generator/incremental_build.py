@@ -31,7 +31,7 @@ from generator.build import build, render_site
 from generator.config import SiteConfig, load_config
 from generator.errors import ConfigError, CreditwiseError, Problem
 from generator.guides import Guide, guide_environment, guide_sources, guide_values, render_guide
-from generator.render import environment, guide_pages, render_pages
+from generator.render import environment, guide_pages, render_pages, template_problem
 from generator.report import Report
 from generator.watcher import ChangeKind
 
@@ -189,24 +189,7 @@ def describe_error(exc: BaseException, config_path: Path) -> tuple[list[Problem]
         if exc.total > len(problems):
             problems.append(Problem(config_path.name, None, "", f"… and {exc.total - len(problems)} more"))
         return problems, None
-    root = config_path.resolve().parent
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return [Problem(_shown(exc.filename or exc.name or "template", root), exc.lineno, "template",
-                        exc.message or str(exc))], None
-    if isinstance(exc, jinja2.TemplateError):
-        # Jinja puts template frames into the traceback with the template's file and line.
-        frame = next((f for f in reversed(traceback.extract_tb(exc.__traceback__))
-                      if f.filename.endswith((".html", ".xml", ".txt", ".j2"))), None)
-        if frame is not None:
-            return [Problem(_shown(frame.filename, root), frame.lineno, "template", str(exc))], None
-        return [Problem("template", None, "", str(exc))], None
+    if isinstance(exc, jinja2.TemplateError):  # from a partial rebuild, which renders outside build()
+        return [template_problem(exc, config_path.resolve().parent)], None
     trace = "".join(traceback.format_exception(exc))
     return [Problem("creditwise", None, "internal error", f"{type(exc).__name__}: {exc} (traceback in the terminal)")], trace
-
-
-def _shown(filename: str, root: Path) -> str:
-    """A template's name in messages: relative to site.toml's folder when it lives there (as guides do)."""
-    try:
-        return Path(filename).resolve().relative_to(root).as_posix()
-    except (ValueError, OSError):
-        return filename

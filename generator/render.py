@@ -7,6 +7,7 @@ and the site works under any path prefix.
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -164,7 +165,29 @@ def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page])
         nav = [n for n in nav if n[1] in present]
     out = {}
     for page in page_list:
-        template = env.get_template(page.template)
-        out[page.path] = template.render(report=report, page=page, root=page.root, nav=nav,
-                                         current=report.current, plan=report.plan, **page.context)
+        try:
+            template = env.get_template(page.template)
+            out[page.path] = template.render(report=report, page=page, root=page.root, nav=nav,
+                                             current=report.current, plan=report.plan, **page.context)
+        except jinja2.TemplateError as exc:  # a theme mistake is the user's to fix: name the file and line
+            raise ConfigError([template_problem(exc, report.config.root)]) from exc
     return out
+
+
+def template_problem(exc: jinja2.TemplateError, root: Path) -> Problem:
+    """Where a template went wrong: its file and line, relative to site.toml's folder when it lives there."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Problem(_shown(exc.filename or exc.name or "template", root), exc.lineno, "template", exc.message or str(exc))
+    # For errors while rendering, Jinja puts the template's frames into the traceback.
+    frame = next((f for f in reversed(traceback.extract_tb(exc.__traceback__))
+                  if f.filename.endswith((".html", ".xml", ".txt", ".j2"))), None)
+    if frame is not None:
+        return Problem(_shown(frame.filename, root), frame.lineno, "template", str(exc))
+    return Problem("template", None, "", str(exc))
+
+
+def _shown(filename: str, root: Path) -> str:
+    try:
+        return Path(filename).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return filename

@@ -133,3 +133,16 @@ def test_help_lists_commands_and_exit_codes():
     assert r.returncode == 0
     for word in ("build", "serve", "check", "publish", "demo-data", "exit codes"):
         assert word in r.stdout
+
+
+def test_a_broken_template_names_its_file_and_line(site):
+    # The site's own copy of the theme, with a mistake on the first line of the overview template.
+    shutil.copytree(REPO / "themes", site.root / "themes")
+    index = site.root / "themes/default/templates/index.html"
+    index.write_text("{{ no_such_thing.attr }}\n" + index.read_text())
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-05T10:00:00Z", 5)]))
+    r = site.build()
+    assert r.returncode == 2
+    assert r.stderr.startswith("themes/default/templates/index.html:1: template: 'no_such_thing' is undefined")
+    assert "Traceback" not in r.stderr
+    assert not site.out.exists()
