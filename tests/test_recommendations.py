@@ -152,28 +152,7 @@ def test_team_practice(tmp_path):
     assert r["evidence"]["per_cycle"]["2026-01"]["lines"][0]["best_team"] == "a"
 
 
-DOWNGRADE = """\
-[site]
-title = "T"
-base_url = "/r/"
-
-[data]
-exports = ["exports/*.csv"]
-
-[[tiers]]
-name = "S"
-monthly_credits = 100
-monthly_price = 10
-
-[[tiers]]
-name = "M"
-monthly_credits = 200
-monthly_price = 18
-
-[[subscription]]
-from = 2026-01-01
-tier = "M"
-"""
+DOWNGRADE = BASIC_TOML.replace('tier = "S"', 'tier = "M"')  # on the 200-credit tier
 
 
 def test_tier_change_in_credits_at_the_current_price(tmp_path):
