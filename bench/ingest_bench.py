@@ -22,28 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from bench_data import REPO, generated_events, site_toml
+
 SHARED = REPO.parent / "shared" / "bench"
 PY = sys.executable
 
-SITE_TOML = """\
-[site]
-title = "Benchmark"
-base_url = "/bench/"
-timezone = "Europe/Berlin"
-
-[data]
-exports = ["csv/*.csv"]
-
-[[tiers]]
-name = "Scale"
-monthly_credits = {credits}
-monthly_price = 1000
-
-[[subscription]]
-from = 2025-01-01
-tier = "Scale"
-"""
 
 # Cold ingest + model with no cache to read or write: what the minimal pipeline does, plus validation
 # and the whole report model. (Writing the cache is part of the whole-site build below.)
@@ -75,15 +58,8 @@ def run(cmd: list[str], cwd: Path = REPO) -> tuple[float, float, str]:
 
 
 def prepare(events: int) -> Path:
-    root = REPO / "build" / "bench" / f"events-{events}"
-    if not (root / "csv").is_dir():
-        print(f"generating {events:,} events …", file=sys.stderr, flush=True)
-        tmp = root / "csv.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run([PY, str(SHARED / "gen_events.py"), "--events", str(events), "--out", str(tmp)], check=True,
-                       stdout=subprocess.DEVNULL)
-        tmp.rename(root / "csv")
-    (root / "site.toml").write_text(SITE_TOML.format(credits=max(1000, events // 10)))
+    root = generated_events(events).parent
+    (root / "site.toml").write_text(site_toml("Benchmark", "csv/*.csv", events))
     return root
 
 

@@ -26,31 +26,13 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-GEN_EVENTS = REPO.parent / "shared" / "bench" / "gen_events.py"
+from bench_data import REPO, generated_events, site_toml  # the script's own folder is on sys.path
+
 WORK = Path("/tmp/creditwise-preview-bench")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 GUIDE = "tier-selection"
-BIG_TOML = """\
-[site]
-title = "Preview benchmark, {events:,} events"
-base_url = "/"
-timezone = "UTC"
-
-[data]
-exports = ["exports/*.csv"]
-
-[[tiers]]
-name = "Scale"
-monthly_credits = {credits}
-monthly_price = 1000
-
-[[subscription]]
-from = 2025-01-01
-tier = "Scale"
-"""
 
 
 def demo_site() -> Path:
@@ -64,17 +46,11 @@ def demo_site() -> Path:
 
 def big_site(events: int) -> Path:
     root = WORK / f"events-{events}"
-    if not (root / "exports").is_dir():
-        print(f"generating {events:,} events …", file=sys.stderr, flush=True)
-        tmp = root / "exports.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run([sys.executable, str(GEN_EVENTS), "--events", str(events), "--out", str(tmp)], check=True,
-                       stdout=subprocess.DEVNULL)
-        tmp.rename(root / "exports")
-    shutil.rmtree(root / ".creditwise", ignore_errors=True)  # a cold first build
-    shutil.rmtree(root / "content", ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)  # a cold first build
+    (root / "content").mkdir(parents=True)
     shutil.copytree(REPO / "content" / "guides", root / "content" / "guides")
-    (root / "site.toml").write_text(BIG_TOML.format(events=events, credits=max(1000, events // 8)), encoding="utf-8")
+    exports = generated_events(events) / "*.csv"  # shared with the ingest benchmark
+    (root / "site.toml").write_text(site_toml(f"Preview benchmark, {events:,} events", str(exports), events), encoding="utf-8")
     return root
 
 
