@@ -37,8 +37,8 @@ class BuildResult:
     def summary(self) -> str:
         r = self.report
         if self.up_to_date:
-            return (f"Site is up to date: {self.out_dir} already holds this build of {r.events_counted:,} events "
-                    f"in {len(r.cycles)} cycles (checked in {sum(self.timings.values()):.2f}s)")
+            summary = {"events": r.events_counted, "cycles": len(r.cycles)}
+            return build_stamp.summary_line(self.out_dir, summary, sum(self.timings.values()))
         pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
         charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
         stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
@@ -63,8 +63,8 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     with _timed(timings, "inputs", progress):
         key = model_cache.model_key(config)
         report = model_cache.load(config, key)  # nothing it depends on changed: no DuckDB at all
-        stamp = build_stamp.site_key(config, key, out_dir) if write else None
-    if report is not None and stamp is not None and build_stamp.is_current(config, stamp, out_dir):
+        current = write and report is not None and build_stamp.up_to_date(config, out_dir) is not None
+    if current:
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         return BuildResult(out_dir, report, SiteFiles(), timings, up_to_date=True)
@@ -87,7 +87,7 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if write:
             with _timed(timings, "write", progress):
                 write_site(files, out_dir)
-                build_stamp.record(config, stamp, out_dir)
+                build_stamp.record(config, build_stamp.site_key(config, key, out_dir), out_dir, report)
     finally:
         if ingested is not None:
             with _timed(timings, "cache", progress):

@@ -13,26 +13,40 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from generator import model_cache
 from generator.config import SiteConfig
-from generator.event_store import CACHE_DIR
-from generator.guides import guide_sources
-from generator.render import theme_dir
+
+if TYPE_CHECKING:
+    from generator.report import Report
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # where the shipped theme and guides live
+
+
+def summary_line(out_dir: Path, summary: dict[str, Any], seconds: float) -> str:
+    return (f"Site is up to date: {out_dir} already holds this build of {summary['events']:,} events in "
+            f"{summary['cycles']} cycles (checked in {seconds:.2f}s)")
 
 
 def site_key(config: SiteConfig, model_key: str, out_dir: Path) -> str:
     digest = hashlib.sha256()
     digest.update(f"{model_key}\0{out_dir.resolve()}\0{os.environ.get('SOURCE_DATE_EPOCH', '')}\0".encode())
-    theme = theme_dir(config)
-    sources = sorted(guide_sources(config).values()) + sorted(p for p in theme.rglob("*") if p.is_file())
-    for path in sources:
+    for path in _inputs(config):
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
+def _inputs(config: SiteConfig) -> list[Path]:
+    """Every file a theme or guide could come from (the site's own and the shipped ones: a superset is safe)."""
+    theme, guides = Path("themes") / config.site.theme, Path(config.site.content_dir) / "guides"
+    folders = [PACKAGE_ROOT / theme, config.root / theme, PACKAGE_ROOT / "content" / "guides", config.root / guides]
+    return sorted({p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()})
+
+
 def _stamp(config: SiteConfig, out_dir: Path) -> Path:
     name = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
-    return config.root / CACHE_DIR / f"site-{name}.json"
+    return config.cache_dir / f"site-{name}.json"
 
 
 def _listing(out_dir: Path) -> dict[str, list[int]]:
@@ -44,20 +58,24 @@ def _listing(out_dir: Path) -> dict[str, list[int]]:
     return out
 
 
-def is_current(config: SiteConfig, key: str, out_dir: Path) -> bool:
+def up_to_date(config: SiteConfig, out_dir: Path) -> dict[str, Any] | None:
+    """What the last build of `out_dir` recorded (events, cycles, warnings) if it is still exactly current."""
+    key = site_key(config, model_cache.model_key(config), out_dir)
     try:
         stamp = json.loads(_stamp(config, out_dir).read_text())
     except (OSError, ValueError):
-        return False
-    return stamp.get("key") == key and out_dir.is_dir() and stamp.get("files") == _listing(out_dir)
+        return None
+    current = stamp.get("key") == key and out_dir.is_dir() and stamp.get("files") == _listing(out_dir)
+    return stamp.get("summary") if current else None
 
 
-def record(config: SiteConfig, key: str, out_dir: Path) -> None:
+def record(config: SiteConfig, key: str, out_dir: Path, report: Report) -> None:
     path = _stamp(config, out_dir)
+    summary = {"events": report.events_counted, "cycles": len(report.cycles), "warnings": report.warnings}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"key": key, "files": _listing(out_dir)}, sort_keys=True))
+        tmp.write_text(json.dumps({"key": key, "files": _listing(out_dir), "summary": summary}, sort_keys=True))
         tmp.replace(path)
     except OSError:
         pass  # no stamp: the next build simply renders again

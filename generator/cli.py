@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from generator import __version__
@@ -22,14 +23,25 @@ def _err(msg: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from generator.build import build
+    from generator.build_stamp import summary_line, up_to_date
     from generator.config import load_config
 
+    start = time.perf_counter()
     config = load_config(args.config)
+    output = Path(args.output).resolve() if args.output else None  # -o is relative to where you are
+    # Nothing changed since the last build of this folder: say so before loading the whole pipeline.
+    summary = up_to_date(config, config.output_path(output))
+    if summary is not None and not (args.strict and summary["warnings"]):
+        for warning in summary["warnings"]:
+            _err(f"warning: {warning}")
+        if not args.quiet:
+            print(summary_line(config.output_path(output), summary, time.perf_counter() - start))
+        return 0
+    from generator.build import build
+
     # Stage-by-stage progress only for a person watching; logs and pipes get the summary line.
     show = sys.stderr.isatty() and not args.quiet
     progress = (lambda stage: _err(f"creditwise: {stage}")) if show else (lambda _: None)
-    output = Path(args.output).resolve() if args.output else None  # -o is relative to where you are
     result = build(config, output, strict=args.strict, progress=progress)
     for warning in result.report.warnings:
         _err(f"warning: {warning}")

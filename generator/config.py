@@ -154,6 +154,11 @@ class SiteConfig(Section):
         return self._path.parent
 
     @property
+    def cache_dir(self) -> Path:
+        """Where builds keep what they can reuse (`.creditwise/cache/` beside site.toml); safe to delete."""
+        return self.root / ".creditwise" / "cache"
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.site.timezone)
 

@@ -15,7 +15,6 @@ import enum
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from generator.ingest import FileStats
 
 SCHEMA_VERSION = "3"
-CACHE_DIR = ".creditwise/cache"
 
 
 class StoreState(enum.Enum):
@@ -50,7 +48,7 @@ def path_list(exports: list[ExportFile]) -> str:
 class EventStore:
     def __init__(self, config: SiteConfig, exports: list[ExportFile], con: duckdb.DuckDBPyConnection):
         self.config, self.exports, self.con = config, exports, con
-        self.dir = config.root / CACHE_DIR
+        self.dir = config.cache_dir
         self.path = self.dir / "events.duckdb"
         self.hashes = ContentHashes(self.dir)
         self.digests: dict[str, str] = {}
@@ -205,6 +203,3 @@ class EventStore:
             self._thread = None
         self._detach()
 
-
-def cache_dir(root: Path) -> Path:
-    return root / CACHE_DIR

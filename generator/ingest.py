@@ -239,7 +239,7 @@ def ingest(config: SiteConfig, strict: bool = False, use_cache: bool = True) -> 
     con = duckdb.connect(":memory:")
     # Bounded memory: past the limit DuckDB spills to disk. Measured on 10 M events, the limit also
     # made the GROUP BY faster (12 s instead of 25 s) than letting the hash tables grow to 3 GB.
-    spill = config.root / ".creditwise" / "tmp"
+    spill = config.cache_dir.parent / "tmp"
     spill.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET memory_limit = '{os.environ.get('CREDITWISE_MEMORY_LIMIT', '1536MB')}'")
     con.execute(f"SET temp_directory = {quote_sql(str(spill))}")

@@ -14,11 +14,13 @@ import json
 import pickle
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.config import SiteConfig
-from generator.event_store import CACHE_DIR
 from generator.exports import ContentHashes, find_exports
-from generator.report import Report
+
+if TYPE_CHECKING:  # imported only to load one: the up-to-date check must not pay for DuckDB and friends
+    from generator.report import Report
 
 SOURCE = Path(__file__).resolve().parent
 
@@ -34,7 +36,7 @@ def code_hash() -> str:
 
 def model_key(config: SiteConfig) -> str:
     exports, warnings = find_exports(config)
-    hashes = ContentHashes(config.root / CACHE_DIR)
+    hashes = ContentHashes(config.cache_dir)
     digests = {str(e.path): hashes.of(e.path) for e in exports}
     hashes.save()
     material = {"config": str(config.path), "toml": hashlib.sha256(config.path.read_bytes()).hexdigest(),
@@ -43,10 +45,12 @@ def model_key(config: SiteConfig) -> str:
 
 
 def _path(config: SiteConfig) -> Path:
-    return config.root / CACHE_DIR / "report.pickle"
+    return config.cache_dir / "report.pickle"
 
 
 def load(config: SiteConfig, key: str) -> Report | None:
+    from generator.report import Report
+
     try:
         with _path(config).open("rb") as fh:
             stored_key, report = pickle.load(fh)

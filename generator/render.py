@@ -115,7 +115,7 @@ def fmt_cell(value: Any, kind: str = "text") -> str:
 
 
 def _bytecode_dir(config: SiteConfig) -> str:
-    path = config.root / ".creditwise" / "cache" / "templates"
+    path = config.cache_dir / "templates"
     path.mkdir(parents=True, exist_ok=True)
     return str(path)
 
