@@ -130,8 +130,9 @@ class EventStore:
                                       s.session_id, s.knowledge)""").fetchone()[0]
         clash += self.con.execute("""SELECT count(*) FROM g WHERE is_event
             AND event_id IN (SELECT event_id FROM cache.conflict_ids)""").fetchone()[0]
-        if clash:
-            return self._give_up()
+        rows_of = dict(self.con.execute("SELECT file_id, sum(n) FROM g WHERE NOT is_event GROUP BY ALL").fetchall())
+        if clash or any(not rows_of.get(i) for i in range(len(new))):
+            return self._give_up()  # a conflict or an empty export: the full path names it
         path_of = path_list(new)  # g's file ids are positions in `new`; the cache keeps paths
         self.con.execute("BEGIN")
         self.con.execute(f"""INSERT INTO cache.store SELECT {EVENT_COLUMNS}, {path_of}[first_file + 1] FROM g
@@ -140,8 +141,7 @@ class EventStore:
         self.con.execute(f"""UPDATE cache.store s SET first_file = {path_of}[g.first_file + 1] FROM g
             WHERE g.is_event AND g.event_id = s.event_id AND {path_of}[g.first_file + 1] < s.first_file""")
         for i, e in enumerate(new):
-            rows = self.con.execute("SELECT coalesce(sum(n), 0) FROM g WHERE NOT is_event AND file_id = ?",
-                                    [i]).fetchone()[0]
+            rows = rows_of[i]
             self.con.execute("INSERT INTO cache.files VALUES (?, ?, ?, ?, 0)",
                              [str(e.path), e.shown, self.digests[str(e.path)], rows])
         self.con.execute("COMMIT")

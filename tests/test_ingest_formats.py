@@ -220,3 +220,12 @@ def test_an_unchanged_site_is_not_rebuilt_but_any_input_or_output_change_is(site
     assert "Built " in site.build().stdout
     assert (site.out / "index.html").read_text() != "tampered"
     assert "Site is up to date" in site.build().stdout
+
+
+def test_an_empty_export_added_later_is_still_an_error(site):
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 1)]))
+    assert site.build().returncode == 0
+    site.write_export("b.csv", csv_text([]))  # header only, arriving when the cache already holds a.csv
+    r = site.build()
+    assert r.returncode == 3
+    assert r.stderr.startswith("exports/b.csv: empty export: a header but no rows")
