@@ -1,7 +1,7 @@
 """The report-model cache: when nothing the report depends on changed, reuse the last report.
 
-Key: the content hash of every export, site.toml's bytes and location, and a hash of
-Creditwise's own source — everything the model is a function of. (as_of comes from the data
+Key: the content hash of every export, site.toml's bytes and location, which guides exist, and a
+hash of Creditwise's own source — everything the model is a function of. (as_of comes from the data
 or from site.toml, never from the clock, so no date enters.) A hit skips DuckDB altogether:
 on 1 M events that is the difference between seconds and a few milliseconds. Any doubt —
 a missing, unreadable or foreign entry — is a miss; the cache only ever saves time.
@@ -34,13 +34,19 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
+def guide_names(config: SiteConfig) -> list[str]:
+    """Which guides exist: recommendations link a practice's guide only when the site has that page."""
+    folders = (SOURCE.parent / "content" / "guides", config.root / config.site.content_dir / "guides")
+    return sorted({p.name for folder in folders if folder.is_dir() for p in folder.glob("*.md")})
+
+
 def model_key(config: SiteConfig) -> str:
     exports, warnings = find_exports(config)
     hashes = ContentHashes(config.cache_dir)
     digests = {str(e.path): hashes.of(e.path) for e in exports}
     hashes.save()
     material = {"config": str(config.path), "toml": hashlib.sha256(config.path.read_bytes()).hexdigest(),
-                "exports": digests, "warnings": warnings, "code": code_hash()}
+                "exports": digests, "warnings": warnings, "code": code_hash(), "guides": guide_names(config)}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 

@@ -229,3 +229,15 @@ def test_an_empty_export_added_later_is_still_an_error(site):
     r = site.build()
     assert r.returncode == 3
     assert r.stderr.startswith("exports/b.csv: empty export: a header but no rows")
+
+
+def test_the_model_key_follows_which_guides_exist(site):
+    # Recommendations link a guide only when the site has it, so adding a guide is a new model.
+    from generator.model_cache import model_key
+
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 1)]))
+    before = model_key(load_config(site.config))
+    assert model_key(load_config(site.config)) == before
+    (site.root / "content/guides").mkdir(parents=True)
+    (site.root / "content/guides/house-rules.md").write_text("---\ntitle: House rules\n---\nBe kind.\n")
+    assert model_key(load_config(site.config)) != before
