@@ -247,16 +247,20 @@ def ingest(config: SiteConfig, strict: bool = False, use_cache: bool = True) -> 
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")  # it would draw on stdout in the middle of our output
     store = EventStore(config, exports, con) if use_cache else None
-    state = store.open() if store else StoreState.COLD
-    if state is StoreState.REUSED:
-        result = Ingested(con, store.file_stats(), store.problems(), warnings, "reused", store)
-    elif state is StoreState.INCREMENTAL and store.append_new(_fast_read):
-        result = Ingested(con, store.file_stats(), store.problems(), warnings, "incremental", store)
-    else:
-        files, problems, conflicts = _cold(con, config, exports)
-        if store:
-            store.save_later(files, problems, conflicts)
-        result = Ingested(con, files, problems, warnings, "cold", store)
+    try:
+        state = store.open() if store else StoreState.COLD
+        if state is StoreState.REUSED:
+            result = Ingested(con, store.file_stats(), store.problems(), warnings, "reused", store)
+        elif state is StoreState.INCREMENTAL and store.append_new(_fast_read):
+            result = Ingested(con, store.file_stats(), store.problems(), warnings, "incremental", store)
+        else:
+            files, problems, conflicts = _cold(con, config, exports)
+            if store:
+                store.save_later(files, problems, conflicts)
+            result = Ingested(con, files, problems, warnings, "cold", store)
+    except BaseException:
+        con.close()  # a long-lived preview server must not keep a connection per failed build
+        raise
     if result.quarantined and config.data.on_error == "fail":
         shown = sorted(result.quarantined, key=lambda p: (p.file, p.line or 0))[:SHOWN_ERRORS]
         result.close()
@@ -280,7 +284,7 @@ def _cold(con: duckdb.DuckDBPyConnection, config: SiteConfig,
           exports: list[ExportFile]) -> tuple[list[FileStats], list[Problem], list[str]]:
     tz = config.site.timezone
     diag = Diagnostics(con, exports, tz)
-    source = source_sql(con, exports) if exports else ""
+    source = source_sql(con, exports)
     if not _fast_read(con, exports, tz):
         # Something in the files themselves (a broken row, bad UTF-8, a corrupt gzip): read each
         # file carefully, keeping what can be read and naming every line that cannot.
@@ -312,7 +316,9 @@ def _cold(con: duckdb.DuckDBPyConnection, config: SiteConfig,
 
 
 def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
-    """`events`: what the report counts — team resolved from `[teams]`, else Unassigned."""
+    """`all_events`: every counted event, its team resolved from `[teams]`, else Unassigned.
+
+    (`usage.summarize` narrows it to `events`, those up to as_of, once as_of is known.)"""
     con.execute("CREATE OR REPLACE TEMP TABLE member_teams (member VARCHAR, team VARCHAR)")
     if config.teams:
         con.executemany("INSERT INTO member_teams VALUES (?, ?)", sorted(config.teams.items()))
