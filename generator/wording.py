@@ -13,9 +13,9 @@ def credits(value: Decimal | float | int) -> str:
 
 
 def pct(value: float) -> str:
-    """0.8 → "80 %"; 0.125 → "12.5 %"."""
+    """0.8 → "80%"; 0.125 → "12.5%" (the tables' style, "80.0%", without a trailing .0 in prose)."""
     text = f"{value * 100:.1f}".removesuffix(".0")
-    return f"{text} %"
+    return f"{text}%"
 
 
 def day(value: dt.date) -> str:

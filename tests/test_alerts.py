@@ -69,7 +69,7 @@ def test_thresholds_and_exhaustion_of_a_complete_cycle(tmp_path):
     assert a80["contributors"]["feature"] == {"name": "image", "credits": 50, "share": 0.625}
     assert a80["contributors"]["team"]["name"] == "design"
     assert a80["contributors"]["member"]["name"] == "ana@example.com"
-    assert "80 credits" in a80["detail"] and "image (50 credits, 62.5 %)" in a80["detail"]
+    assert "80 credits" in a80["detail"] and "image (50 credits, 62.5%)" in a80["detail"]
     out = alerts["exhausted:2026-01:subscription:2026-01-20"]
     # Jan 21..31 are 11 full days before the reset on Feb 1; used 105 in all
     assert "11 full days before the reset" in out["detail"] and "105 credits" in out["detail"]
