@@ -114,7 +114,9 @@ def parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the site from site.toml and the exports",
                        description="Read site.toml and every export it names, compute the report and write the site "
-                                   "into [site].output_dir (built beside it, swapped in only when complete).",
+                                   "into [site].output_dir (built beside it, swapped in only when complete). "
+                                   "What did not change is reused from .creditwise/cache/ beside site.toml (delete "
+                                   "it to start afresh); a site whose inputs did not change is left as it is.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     b.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
     b.add_argument("-o", "--output", metavar="DIR", help="output directory (overrides [site].output_dir)")
