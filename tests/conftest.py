@@ -15,15 +15,8 @@ REPO = Path(__file__).resolve().parents[1]
 HEADER = ["event_id", "timestamp", "member", "team", "feature", "operation", "model",
           "credits", "quantity", "session_id", "knowledge"]
 
-BASIC_TOML = """\
-[site]
-title = "Test site"
-base_url = "/r/"
-timezone = "UTC"
-
-[data]
-exports = ["exports/*.csv"]
-
+# Two tiers (S: 100 credits for 10; M: 200 for 18) and a subscription to S from January 2026.
+TIERS_TOML = """\
 [[tiers]]
 name = "S"
 monthly_credits = 100
@@ -38,6 +31,17 @@ monthly_price = 18
 from = 2026-01-01
 tier = "S"
 """
+
+BASIC_TOML = """\
+[site]
+title = "Test site"
+base_url = "/r/"
+timezone = "UTC"
+
+[data]
+exports = ["exports/*.csv"]
+
+""" + TIERS_TOML
 
 
 def csv_text(rows: list[dict | list], header: list[str] = HEADER) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import csv_text, event
+from conftest import TIERS_TOML, csv_text, event
 
 BASE_URL = "https://intranet.example/reports/"
 SCRIPT_TEAM = "<script>alert(1)</script>"
@@ -29,20 +29,7 @@ timezone = "UTC"
 exports = ["exports/*.csv"]
 on_error = "quarantine"
 
-[[tiers]]
-name = "S"
-monthly_credits = 100
-monthly_price = 10
-
-[[tiers]]
-name = "M"
-monthly_credits = 200
-monthly_price = 18
-
-[[subscription]]
-from = 2026-01-01
-tier = "S"
-
+{TIERS_TOML}
 [[topups]]
 date = 2026-01-15
 credits = 50
@@ -55,22 +42,19 @@ teams = {{ design = 40 }}
 
 
 def rows() -> list[dict]:
-    def ev(eid, ts, credits, **kw):
-        return event(eid, ts, credits, **kw)
-
     return [
-        ev("j1", "2026-01-05T10:00:00Z", 30, team="design", session_id="s1", model="aether-image-pro"),
-        ev("j2", "2026-01-06T10:00:00Z", 20, team="Design", member="bo@example.com", model=MARKUP_MODEL),
-        ev("j3", "2026-01-07T10:00:00Z", 12, team=SCRIPT_TEAM, member="eve@example.com"),
-        ev("j4", "2026-01-08T10:00:00Z", 8, team=FORMULA_TEAM, member=FORMULA_MEMBER),
-        ev("j5", "2026-01-09T10:00:00Z", 10, team="design", feature="chat", operation="response", model="aether-chat"),
-        ev("j6", "2026-01-10T10:00:00Z", -2, team="design", operation="refund"),
-        ev("f1", "2026-02-10T10:00:00Z", 60, team="design", session_id="s2", model="aether-image-pro"),
-        ev("f2", "2026-02-20T10:00:00Z", 45, team="Design", member="bo@example.com", model="aether-image-pro"),
-        ev("f3", "2026-02-21T10:00:00Z", 10, team="design", feature="chat", operation="response", model="aether-chat"),
-        ev("m1", "2026-03-02T10:00:00Z", 20, team="design", model="aether-image-pro"),
-        ev("m0", "2026-03-03T10:00:00Z", 3, team=FORMULA_TEAM, member=FORMULA_MEMBER, feature="chat", operation="response"),
-        ev("m2", "2026-03-10T12:00:00Z", 5, team="design", feature="chat", operation="response", model="aether-chat"),
+        event("j1", "2026-01-05T10:00:00Z", 30, team="design", session_id="s1", model="aether-image-pro"),
+        event("j2", "2026-01-06T10:00:00Z", 20, team="Design", member="bo@example.com", model=MARKUP_MODEL),
+        event("j3", "2026-01-07T10:00:00Z", 12, team=SCRIPT_TEAM, member="eve@example.com"),
+        event("j4", "2026-01-08T10:00:00Z", 8, team=FORMULA_TEAM, member=FORMULA_MEMBER),
+        event("j5", "2026-01-09T10:00:00Z", 10, team="design", feature="chat", operation="response", model="aether-chat"),
+        event("j6", "2026-01-10T10:00:00Z", -2, team="design", operation="refund"),
+        event("f1", "2026-02-10T10:00:00Z", 60, team="design", session_id="s2", model="aether-image-pro"),
+        event("f2", "2026-02-20T10:00:00Z", 45, team="Design", member="bo@example.com", model="aether-image-pro"),
+        event("f3", "2026-02-21T10:00:00Z", 10, team="design", feature="chat", operation="response", model="aether-chat"),
+        event("m1", "2026-03-02T10:00:00Z", 20, team="design", model="aether-image-pro"),
+        event("m0", "2026-03-03T10:00:00Z", 3, team=FORMULA_TEAM, member=FORMULA_MEMBER, feature="chat", operation="response"),
+        event("m2", "2026-03-10T12:00:00Z", 5, team="design", feature="chat", operation="response", model="aether-chat"),
     ]
 
 
