@@ -104,6 +104,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(Path(args.config), args.port)
 
 
+def _command(sub: argparse._SubParsersAction, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand whose --help keeps its description's lines and ends with the exit codes."""
+    return sub.add_parser(name, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
+def _config_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="creditwise",
@@ -112,48 +121,44 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"creditwise {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    b = sub.add_parser("build", help="build the site from site.toml and the exports",
+    b = _command(sub, "build", help="build the site from site.toml and the exports",
                        description="Read site.toml and every export it names, compute the report and write the site "
                                    "into [site].output_dir (built beside it, swapped in only when complete). "
                                    "What did not change is reused from .creditwise/cache/ beside site.toml (delete "
-                                   "it to start afresh); a site whose inputs did not change is left as it is.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    b.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+                                   "it to start afresh); a site whose inputs did not change is left as it is.")
+    _config_option(b)
     b.add_argument("-o", "--output", metavar="DIR", help="output directory (overrides [site].output_dir)")
     b.add_argument("--strict", action="store_true", help="treat warnings (e.g. a glob matching nothing) as errors")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     b.set_defaults(run=cmd_build)
 
-    s = sub.add_parser("serve", help="preview on 127.0.0.1 with live reload while guides, theme, site.toml or exports change",
+    s = _command(sub, "serve", help="preview on 127.0.0.1 with live reload while guides, theme, site.toml or exports change",
                        description="Build the site in memory and serve it on 127.0.0.1. A change to a guide re-renders the "
                                    "guide pages, to the theme every page, to site.toml or an export the whole report "
                                    "(with the ingest cache); open pages reload by themselves, keeping their scroll "
                                    "position, and a build error shows over the last good page until it is fixed. "
-                                   "Nothing is written to the output directory.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+                                   "Nothing is written to the output directory.")
+    _config_option(s)
     s.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
     s.set_defaults(run=cmd_serve)
 
-    c = sub.add_parser("check", help="check links, HTML and the JSON API of a built site",
+    c = _command(sub, "check", help="check links, HTML and the JSON API of a built site",
                        description="Check a built site: every internal link and asset resolves, every page parses "
                                    "(and validates with vnu where installed), the JSON API has the spec's fields, no "
-                                   "absolute links outside sitemap.xml, feed.xml and 404.html. One line per problem.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   "absolute links outside sitemap.xml, feed.xml and 404.html. One line per problem.")
     c.add_argument("dir", nargs="?", default="public", metavar="DIR", help="the built site (default: public)")
     c.set_defaults(run=cmd_check)
 
-    pb = sub.add_parser("publish", help="build, check and deploy atomically to [publish].target",
+    pb = _command(sub, "publish", help="build, check and deploy atomically to [publish].target",
                         description="Build, check, then upload a new release to [publish].target (a directory, or "
                                     "ssh://[user@]host[:port]/path via rsync; $CREDITWISE_SSH sets the ssh command) "
-                                    "and switch its 'current' symlink atomically. The same content twice is a no-op.",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    pb.add_argument("-c", "--config", default="site.toml", metavar="PATH", help="site configuration (default: site.toml)")
+                                    "and switch its 'current' symlink atomically. The same content twice is a no-op.")
+    _config_option(pb)
     pb.add_argument("--dry-run", action="store_true", help="print what would be uploaded and removed; change nothing")
     pb.add_argument("--rollback", action="store_true", help="switch 'current' back to the previous release")
     pb.set_defaults(run=cmd_publish)
 
-    d = sub.add_parser("demo-data", help="write deterministic demo exports",
+    d = _command(sub, "demo-data", help="write deterministic demo exports",
                        description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "
                                    "overlapping quarterly file) for trying Creditwise out.")
     d.add_argument("--out", default="content/exports", metavar="DIR", help="where to write (default: content/exports)")
