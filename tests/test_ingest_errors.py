@@ -27,6 +27,8 @@ def built(site):
     (event("e3", "2026-01-07T10:00:00Z", 1, feature=" "), "feature: required value is missing"),
     (event("e3", "2026-01-07T10:00:00Z", "abc"), "credits: 'abc' is not a number"),
     (event("e3", "2026-01-07T10:00:00Z", ""), "credits: required value is missing"),
+    (event("e3", "2026-01-07T10:00:00Z", "1e3"), "credits: '1e3' is not a number"),
+    (event("e3", "2026-01-07T10:00:00Z", "1234567890123"), "credits: '1234567890123' is too large"),
     (event("e3", "2026-01-07T10:00:00Z", "-3"), "credits: -3 is negative; only a refund (operation = refund) may be negative"),
     (event("e3", "2026-01-07T10:00:00Z", "3", operation="refund"), "credits: a refund must have negative credits, got 3"),
     (event("e3", "2026-01-07T10:00:00Z", "0.0000001"), "credits: '0.0000001' has more than 6 decimal places"),

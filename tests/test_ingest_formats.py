@@ -241,3 +241,15 @@ def test_the_model_key_follows_which_guides_exist(site):
     (site.root / "content/guides").mkdir(parents=True)
     (site.root / "content/guides/house-rules.md").write_text("---\ntitle: House rules\n---\nBe kind.\n")
     assert model_key(load_config(site.config)) != before
+
+
+def test_parquet_without_a_required_column_is_named(multi):
+    import duckdb
+
+    path = multi.root / "exports/a.parquet"
+    write_parquet(path, [event("e1", "2026-01-02T10:00:00Z", 1)])  # then rewritten without its credits column
+    duckdb.connect().execute(f"COPY (SELECT * EXCLUDE (credits) FROM read_parquet('{path}')) TO '{path}.tmp' (FORMAT parquet)")
+    (multi.root / "exports/a.parquet.tmp").replace(path)
+    r = multi.build()
+    assert r.returncode == 3
+    assert r.stderr.startswith("exports/a.parquet: credits: required column is missing from the header")
