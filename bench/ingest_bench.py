@@ -33,8 +33,8 @@ PY = sys.executable
 CHILD = """
 import sys, time
 from generator.config import load_config
-from generator.ingest import ingest
-from generator.report import build_report
+from generator.ingest.load import ingest
+from generator.report.model import build_report
 config = load_config(sys.argv[1])
 start = time.perf_counter()
 ingested = ingest(config, use_cache=False)

@@ -23,8 +23,8 @@ def _err(msg: str) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from generator.build_stamp import summary_line, up_to_date
     from generator.config import load_config
+    from generator.pipeline.stamp import summary_line, up_to_date
 
     start = time.perf_counter()
     config = load_config(args.config)
@@ -37,7 +37,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(summary_line(config.output_path(output), summary, time.perf_counter() - start))
         return 0
-    from generator.build import build
+    from generator.pipeline.build import build
 
     # Stage-by-stage progress only for a person watching; logs and pipes get the summary line.
     show = sys.stderr.isatty() and not args.quiet
@@ -52,7 +52,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from generator.demo import write_demo_exports
+    from generator.scaffold.demo_data import write_demo_exports
 
     if not 1 <= args.months <= 12:
         raise UsageError("--months must be between 1 and 12 (the demo tier history starts in December 2025)")
@@ -62,7 +62,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from generator.site_check import check_site
+    from generator.check import check_site
 
     result = check_site(Path(args.dir))
     for problem in result.problems:
@@ -77,7 +77,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from generator.config import load_config
-    from generator.publish import publish, rollback
+    from generator.publish.releases import publish, rollback
 
     config = load_config(args.config)
     show = sys.stderr.isatty()
@@ -97,7 +97,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from generator.preview import serve
+    from generator.serve.app import serve
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535 (0 picks a free port), got {args.port}")

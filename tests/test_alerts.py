@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BASIC_TOML, csv_text, event, run_cli
-from generator.alerts import threshold_level
-from generator.analytics_json import analytics_documents
+from generator.analytics.alerts import threshold_level
 from generator.config import load_config
-from generator.ingest import ingest
-from generator.report import build_report
+from generator.ingest.load import ingest
+from generator.report.model import build_report
+from generator.site.api_analytics import analytics_documents
 
 
 def report_of(root: Path, rows: list[dict], extra_toml: str = "", toml: str = BASIC_TOML):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from generator.cycles import cycle_of, cycles_between, elapsed_days
+from generator.model.cycles import cycle_of, cycles_between, elapsed_days
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

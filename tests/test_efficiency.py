@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BASIC_TOML, csv_text, event
-from generator.analytics_json import analytics_documents
+from generator.analytics.slugs import assign_slugs, slugify
 from generator.config import load_config
-from generator.cycles import cycle_of
-from generator.ingest import ingest
-from generator.json_api import api_documents
-from generator.report import build_report
-from generator.slugs import assign_slugs, slugify
-from generator.usage_details import cycle_sql
+from generator.ingest.load import ingest
+from generator.model.cycles import cycle_of
+from generator.model.details import cycle_sql
+from generator.report.model import build_report
+from generator.site.api import api_documents
+from generator.site.api_analytics import analytics_documents
 
 
 def report_of(root: Path, rows: list[dict], toml: str = BASIC_TOML):

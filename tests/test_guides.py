@@ -11,7 +11,8 @@ import pytest
 from conftest import BASIC_TOML, REPO, csv_text, event
 from generator.config import load_config
 from generator.errors import ConfigError
-from generator.guides import BUNDLED_GUIDES, load_guides
+from generator.resources import GUIDES
+from generator.site.guides import load_guides
 
 SHIPPED = {"tier-selection", "reading-your-usage", "edit-vs-regenerate", "upscaling", "batch-generation",
            "choosing-models", "knowledge-base", "document-enhancements", "chat-context",
@@ -33,7 +34,7 @@ def problems_of(site) -> list[str]:
 
 
 def test_shipped_guides_are_exactly_the_known_ones():
-    assert {p.stem for p in BUNDLED_GUIDES.glob("*.md")} == SHIPPED
+    assert {p.stem for p in GUIDES.glob("*.md")} == SHIPPED
 
 
 @pytest.mark.parametrize("toml", ["basic", "demo"])
@@ -47,7 +48,7 @@ def test_every_shipped_guide_renders_with_a_title_and_working_links(site, toml):
         assert g.title and g.summary and g.html.strip(), g.slug
         assert "{{" not in g.html and "{%" not in g.html, g.slug  # every placeholder was filled
         assert not re.search(r"\d{10}", g.html), g.slug  # `a * b | credits` repeats a string: parenthesise
-        assert g.source_path.parent == BUNDLED_GUIDES
+        assert g.source_path.parent == GUIDES
         for href in re.findall(r'href="([^"#]*)', g.html):
             target = posixpath.normpath(posixpath.join(f"guides/{g.slug}", href))
             assert target in known, f"{g.slug}: link {href} goes nowhere"

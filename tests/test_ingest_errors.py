@@ -138,7 +138,7 @@ def test_glob_matching_nothing_warns_and_fails_under_strict(site):
 
 def test_quarantine_leaves_bad_rows_out_and_accounts_for_every_row(site):
     from generator.config import load_config
-    from generator.ingest import ingest
+    from generator.ingest.load import ingest
 
     quarantine = 'exports = ["exports/*.csv"]\non_error = "quarantine"'
     site.config.write_text(BASIC_TOML.replace('exports = ["exports/*.csv"]', quarantine))

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import BASIC_TOML, csv_text, event, write_parquet
 from generator.config import load_config
-from generator.data_quality import find_gaps
-from generator.ingest import ingest
+from generator.ingest.load import ingest
+from generator.model.data_quality import find_gaps
 
 ALL_FORMATS = 'exports = ["exports/*.csv", "exports/*.csv.gz", "exports/*.jsonl", "exports/*.ndjson.gz", "exports/*.parquet"]'
 
@@ -191,7 +191,7 @@ def test_unknown_names_and_events_after_as_of_are_reported(site):
 
 
 def test_report_model_cache_is_keyed_on_exports_and_config(site):
-    from generator.build import build
+    from generator.pipeline.build import build
 
     site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 4)]))
     first = build(load_config(site.config), site.out)
@@ -233,7 +233,7 @@ def test_an_empty_export_added_later_is_still_an_error(site):
 
 def test_the_model_key_follows_which_guides_exist(site):
     # Recommendations link a guide only when the site has it, so adding a guide is a new model.
-    from generator.model_cache import model_key
+    from generator.report.cache import model_key
 
     site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 1)]))
     before = model_key(load_config(site.config))

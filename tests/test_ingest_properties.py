@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import BASIC_TOML, csv_text, write_parquet
 from generator.config import load_config
 from generator.errors import DataError
-from generator.ingest import ingest
+from generator.ingest.load import ingest
 
 START = dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC)
 FORMATS = ["csv", "csv.gz", "jsonl", "parquet"]

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from conftest import BASIC_TOML, csv_text
 from generator.config import load_config
-from generator.ingest import ingest
-from generator.json_api import month_json, plan_json
-from generator.report import build_report
+from generator.ingest.load import ingest
+from generator.report.model import build_report
+from generator.site.api import month_json, plan_json
 
 TZ = "America/New_York"
 START = dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC)  # 01:00 in New York: inside the first subscribed cycle

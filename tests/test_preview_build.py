@@ -12,11 +12,11 @@ import pytest
 from preview_support import GUIDE, guide_path, make_site, save_like_an_editor
 
 from conftest import csv_text, event, tree_bytes
-from generator.build import build
 from generator.config import load_config
-from generator.incremental_build import Level, PreviewBuilder, level_for
-from generator.preview_server import PreviewState
-from generator.watcher import ChangeKind, Debouncer, Watcher, WatchPlan
+from generator.pipeline.build import build
+from generator.serve.rebuild import Level, PreviewBuilder, level_for
+from generator.serve.server import PreviewState
+from generator.serve.watcher import ChangeKind, Debouncer, Watcher, WatchPlan
 
 
 def full_build(root: Path, tmp: Path) -> dict[str, bytes]:

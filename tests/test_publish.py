@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC_TOML, REPO, csv_text, event, tree_bytes
-from generator.publish import ReleaseId, removals
+from generator.publish.releases import ReleaseId, removals
 
 MONTH_1 = [event("e1", "2026-01-05T10:00:00Z", 30), event("e2", "2026-01-20T10:00:00Z", 25, feature="chat",
                                                           operation="response", team="support")]

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BASIC_TOML, csv_text, event
-from generator.analytics_json import analytics_documents
+from generator.analytics.recommendations import KINDS
 from generator.config import load_config
-from generator.ingest import ingest
-from generator.recommendations import KINDS
-from generator.report import build_report
+from generator.ingest.load import ingest
+from generator.report.model import build_report
+from generator.site.api_analytics import analytics_documents
 
 MARKER = event("feb", "2026-02-02T10:00:00Z", 0, feature="chat", operation="response")
 BIG = BASIC_TOML.replace('monthly_credits = 100\n', 'monthly_credits = 1000\n')  # tier S: 1,000 credits, no run-out

@@ -18,10 +18,10 @@ import pytest
 from report_site import BASE_URL, FORMULA_MEMBER, FORMULA_TEAM, MARKUP_MODEL, SCRIPT_TEAM, write_site
 
 from conftest import REPO, run_cli, tree_bytes
-from generator.downloads import csv_value, neutralise, table_csv
-from generator.render import fmt_cell
-from generator.site_check import check_site
-from generator.tables import table
+from generator.check import check_site
+from generator.site.downloads import csv_value, neutralise, table_csv
+from generator.site.render import fmt_cell
+from generator.site.tables import table
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -365,7 +365,7 @@ def test_chart_cache_reuses_svgs_and_a_cached_build_never_imports_matplotlib(tmp
     config = write_site(root)
 
     def run(out: str) -> list:
-        script = ("import sys, json; from generator.build import build; from generator.config import load_config; "
+        script = ("import sys, json; from generator.pipeline.build import build; from generator.config import load_config; "
                   f"r = build(load_config({str(config)!r}), {str(root / out)!r}); "
                   "print(json.dumps([r.chart_stats.cached, r.chart_stats.drawn, 'matplotlib' in sys.modules]))")
         done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300,

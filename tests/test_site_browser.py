@@ -17,7 +17,7 @@ import pytest
 from browser import AXE, DESKTOP, PHONE, browser, missing, vnu_command
 
 from conftest import run_cli
-from generator.site_check import check_site
+from generator.check import check_site
 
 REQUIRED = os.environ.get("CREDITWISE_REQUIRE_BROWSER") == "1"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BASIC_TOML, csv_text, event, run_cli
-from generator.site_check import check_site
+from generator.check import check_site
 
 PAGE = """<!doctype html>
 <html lang="en">

@@ -1,0 +1,1 @@
+"""Advice on the figures: alerts, budgets, spikes, forecast, tier replay, efficiency, money, trends and recommendations."""

@@ -1,0 +1,204 @@
+"""Monitoring alerts for every cycle (api/alerts.json, the Atom feed, the pages).
+
+Kinds and rules (guides/alerts):
+- threshold: each notify level a cycle's cumulative used reached, dated that day; level `info` below
+  0.8, `warning` below 1.0, `critical` from 1.0.
+- exhausted: a cycle whose cumulative used reached its allocation, dated `exhausted_on` (critical).
+- consumption-warning: the current cycle's projected used exceeds its allocation and it has not run out
+  yet; dated the projected exhaustion day (warning).
+- spike: every spike day (SPEC §3, see spikes.py), with its factor (warning).
+- budget-overrun: a `[budgets]` feature or team whose cumulative credits in a cycle exceeded the budget,
+  dated the day it went over (critical); in the current cycle also a projected overrun from the
+  scope's own burn rate, dated the projected day (warning).
+- expiring-credits: in the last `burn_window_days` days of the current cycle, projected unused credits
+  above `expiring_share` of the allocation, dated the cycle's last day (warning).
+
+Ids are `kind:cycle:scope:detail` built only from facts that do not move as data arrives: the crossing
+day, the level, the spike day. Projected alerts (whose date moves with every export) leave the date
+out, so a watcher sees each of them once per cycle and scope, updated in place.
+Every alert names the feature, team and member that contributed most over the days it covers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from generator import formatting as w
+from generator.analytics.budgets import BudgetLine
+from generator.analytics.spikes import Spike
+from generator.config import SiteConfig
+from generator.model.cycle_report import CycleFigures
+from generator.model.cycles import local_date
+from generator.model.details import Range, Top, top_contributors
+
+KINDS = ("threshold", "consumption-warning", "exhausted", "spike", "budget-overrun", "expiring-credits")
+LEVELS = ("critical", "warning", "info")
+SUBSCRIPTION = "subscription"
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: str
+    kind: str
+    level: str
+    cycle: str
+    date: dt.date
+    scope: str  # "subscription", "feature:<name>" or "team:<name>"
+    title: str
+    detail: str
+    raised_on: dt.date  # the day the facts were observed (as_of's day for projected alerts)
+    projected: bool
+    figures: dict[str, Any] = field(default_factory=dict)
+    contributors: dict[str, Top] = field(default_factory=dict)
+
+
+@dataclass
+class _Draft:
+    id: str
+    kind: str
+    level: str
+    cycle: str
+    date: dt.date
+    scope: str
+    raised_on: dt.date
+    projected: bool
+    figures: dict[str, Any]
+    range: Range
+    title: str
+    detail: str
+
+    def finish(self, tops: dict[str, Top]) -> Alert:
+        shown = [dim for dim in ("feature", "team", "member") if dim in tops and not self.scope.startswith(f"{dim}:")]
+        words = {"feature": "feature", "team": "team", "member": "member"}
+        parts = [f"{words[d]} {tops[d].name} ({w.credits(tops[d].credits)} credits, {w.pct(tops[d].share)})" for d in shown]
+        span = (f"on {w.day(self.range.first)}" if self.range.first == self.range.last
+                else f"from {w.day(self.range.first)} to {w.day(self.range.last)}")
+        detail = self.detail + (f" Largest contributors {span}: " + ", ".join(parts) + "." if parts else "")
+        return Alert(self.id, self.kind, self.level, self.cycle, self.date, self.scope, self.title, detail,
+                     self.raised_on, self.projected, self.figures, {d: tops[d] for d in shown})
+
+
+def threshold_level(t: float) -> str:
+    return "info" if t < 0.8 else "warning" if t < 1.0 else "critical"
+
+
+def scope_slug(scope: str, slugs: dict[str, dict[str, str]]) -> str:
+    if scope == SUBSCRIPTION:
+        return scope
+    kind, name = scope.split(":", 1)
+    return f"{kind}-{slugs[kind][name]}"
+
+
+def build_alerts(config: SiteConfig, con: duckdb.DuckDBPyConnection, cycles: list[CycleFigures], as_of: dt.datetime,
+                 budgets: dict[str, list[BudgetLine]], spikes: list[Spike],
+                 slugs: dict[str, dict[str, str]]) -> list[Alert]:
+    """All alerts, newest first (then by severity and id)."""
+    as_of_day = local_date(as_of, config.tz)
+    drafts: list[_Draft] = []
+
+    def draft(kind: str, level: str, c: CycleFigures, date: dt.date, scope: str, tail: str, first: dt.date,
+              title: str, detail: str, figures: dict[str, Any], projected: bool = False, last: dt.date | None = None) -> None:
+        ident = ":".join([kind, c.name, scope_slug(scope, slugs), tail])
+        feature = scope.split(":", 1)[1] if scope.startswith("feature:") else None
+        team = scope.split(":", 1)[1] if scope.startswith("team:") else None
+        last = min(last or date, as_of_day)
+        drafts.append(_Draft(ident, kind, level, c.name, date, scope, as_of_day if projected else date, projected,
+                             figures, Range(ident, first, last, feature, team), title, detail))
+
+    for c in cycles:
+        start = c.cycle.start_date
+        month = f"{c.cycle.start_date:%B %Y}"
+        for t, when in c.thresholds.items():
+            if when is None:
+                continue
+            cum = c.cumulative[(when - start).days]
+            draft("threshold", threshold_level(t), c, when, SUBSCRIPTION, f"{t!r}:{when}", start,
+                  f"{w.pct(t)} of {month}'s credits used",
+                  f"On {w.day(when)} the cycle's usage reached {w.credits(cum)} credits, at least {w.pct(t)} of its "
+                  f"allocation of {w.credits(c.allocation)} ({w.credits(t * float(c.allocation))} credits).",
+                  {"level": t, "cumulative": float(cum), "allocation": float(c.allocation)})
+        if c.exhausted_on is not None:
+            days_early = (c.cycle.end_date - c.exhausted_on).days - 1  # whole days after that one
+            draft("exhausted", "critical", c, c.exhausted_on, SUBSCRIPTION, str(c.exhausted_on), start,
+                  f"{month} ran out of credits on {w.day(c.exhausted_on)}",
+                  f"Cumulative usage reached the allocation of {w.credits(c.allocation)} credits on "
+                  f"{w.day(c.exhausted_on)}, {days_early} full day{'s' if days_early != 1 else ''} before the reset; "
+                  f"the cycle used {w.credits(c.used)} credits in all.",
+                  {"allocation": float(c.allocation), "used": float(c.used), "days_before_end": days_early})
+        if c.pace is not None:
+            _pace_drafts(config, c, as_of, draft)
+        for line in budgets.get(c.name, []):
+            _budget_drafts(line, c, draft)
+    by_name = {c.name: c for c in cycles}
+    for s in spikes:
+        c = by_name[s.cycle]
+        draft("spike", "warning", c, s.day, SUBSCRIPTION, str(s.day), s.day,
+              f"Spike on {w.day(s.day)}: {w.times(s.factor)} the usual day",
+              f"{w.day(s.day)} used {w.credits(s.credits)} credits, {w.times(s.factor)} the median day of the "
+              f"{s.days_looked_back} days before it ({w.credits(s.median)} credits); the spike rule flags days above "
+              f"{w.times(config.thresholds.spike_factor)} that median.",
+              {"credits": float(s.credits), "median": s.median, "factor": s.factor, "excess": s.excess})
+
+    tops = top_contributors(con, [d.range for d in drafts])
+    alerts = [d.finish(tops.get(d.id, {})) for d in drafts]
+    return sorted(alerts, key=lambda a: (-a.date.toordinal(), LEVELS.index(a.level), a.id))
+
+
+def _pace_drafts(config: SiteConfig, c: CycleFigures, as_of: dt.datetime, draft: Callable[..., None]) -> None:
+    pace = c.pace
+    month = f"{c.cycle.start_date:%B %Y}"
+    reset = c.cycle.end_date
+    window_first = local_date(as_of - dt.timedelta(days=pace.window_days), c.cycle.tz) if pace.window_days else pace.as_of_day
+    window_first = max(window_first, c.cycle.start_date)
+    if pace.consumption_warning and c.exhausted_on is None and pace.projected_exhaustion is not None:
+        shortfall = pace.projected_used - float(c.allocation)
+        draft("consumption-warning", "warning", c, pace.projected_exhaustion, SUBSCRIPTION, "projected", window_first,
+              f"{month} is on pace to run out around {w.day(pace.projected_exhaustion)}",
+              f"At the burn rate of the last {pace.window_days:.1f} days, {w.credits(pace.burn_rate)} credits a day, "
+              f"the {w.credits(c.remaining)} credits left last until about {w.day(pace.projected_exhaustion)}; "
+              f"{pace.days_left:.1f} days remain until the reset on {w.day(reset)}. The cycle is on pace for "
+              f"{w.credits(pace.projected_used)} credits, {w.credits(shortfall)} more than its allocation of "
+              f"{w.credits(c.allocation)}.",
+              {"burn_rate": pace.burn_rate, "days_left": pace.days_left, "projected_used": pace.projected_used,
+               "allocation": float(c.allocation), "shortfall": shortfall},
+              projected=True, last=pace.as_of_day)
+    unused = float(c.allocation) - pace.projected_used
+    share = config.recommendations.expiring_share
+    if pace.days_left <= config.thresholds.burn_window_days and unused > share * float(c.allocation):
+        last_day = c.cycle.dates()[-1]
+        draft("expiring-credits", "warning", c, last_day, SUBSCRIPTION, "projected", c.cycle.start_date,
+              f"About {w.credits(unused)} credits of {month} will expire unused",
+              f"With {pace.days_left:.1f} days left and a burn rate of {w.credits(pace.burn_rate)} credits a day, the cycle "
+              f"is on pace for {w.credits(pace.projected_used)} of its {w.credits(c.allocation)} credits: about "
+              f"{w.credits(unused)} ({w.pct(unused / float(c.allocation))}) will be left at the end of {w.day(last_day)} "
+              f"and expire at the reset, since credits do not roll over.",
+              {"projected_unused": unused, "allocation": float(c.allocation), "days_left": pace.days_left,
+               "burn_rate": pace.burn_rate, "expires_at": reset.isoformat()},
+              projected=True, last=pace.as_of_day)
+
+
+def _budget_drafts(line: BudgetLine, c: CycleFigures, draft: Callable[..., None]) -> None:
+    label = f"{line.scope_type.capitalize()} {line.name}"
+    month = f"{c.cycle.start_date:%B %Y}"
+    figures = {"budget": float(line.budget), "actual": float(line.actual), "variance": float(line.variance)}
+    if line.over_on is not None:
+        draft("budget-overrun", "critical", c, line.over_on, line.scope, str(line.over_on), c.cycle.start_date,
+              f"{label} went over its {month} budget on {w.day(line.over_on)}",
+              f"{label} has a budget of {w.credits(line.budget)} credits a cycle; its usage passed it on "
+              f"{w.day(line.over_on)}. In {month} it used {w.credits(line.actual)} credits"
+              f"{' so far' if c.current else ''}, {w.credits(line.variance)} over budget.",
+              figures)
+    elif line.projected_over_on is not None:
+        over = line.projected_variance
+        draft("budget-overrun", "warning", c, line.projected_over_on, line.scope, "projected", c.cycle.start_date,
+              f"{label} is on pace to go over its {month} budget around {w.day(line.projected_over_on)}",
+              f"{label} has used {w.credits(line.actual)} of its {w.credits(line.budget)}-credit budget. At its own burn "
+              f"rate of {w.credits(line.burn_rate)} credits a day it is on pace for {w.credits(line.projected)} credits, "
+              f"{w.credits(over)} over budget, passing it around {w.day(line.projected_over_on)}.",
+              figures | {"burn_rate": line.burn_rate, "projected": line.projected, "projected_variance": over},
+              projected=True, last=c.pace.as_of_day)

@@ -1,0 +1,157 @@
+"""Finding the export files, telling their format, checking their header, hashing their content.
+
+Content hashes key the ingest cache. Hashing is remembered per file by (size, mtime_ns, inode),
+the way git's index does, so an untouched file is not read twice; any change re-hashes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import glob
+import gzip
+import hashlib
+import io
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.config import SiteConfig
+from generator.errors import DataError, Problem
+from generator.fileio import write_atomic
+
+COLUMNS = ("event_id", "timestamp", "member", "team", "feature", "operation", "model",
+           "credits", "quantity", "session_id", "knowledge")
+REQUIRED = ("event_id", "timestamp", "member", "feature", "operation", "credits")
+FORMATS = {".csv": "csv", ".csv.gz": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl",
+           ".ndjson.gz": "jsonl", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path  # absolute
+    shown: str  # relative to site.toml where possible: what messages print
+    format: str  # csv | jsonl | parquet
+    header: tuple[str, ...] = ()  # CSV column order
+
+    @property
+    def gzipped(self) -> bool:
+        return self.path.name.lower().endswith(".gz")
+
+
+def find_exports(config: SiteConfig) -> tuple[list[ExportFile], list[str]]:
+    """Expand `[data].exports` globs relative to site.toml: each file once, sorted by path."""
+    warnings: list[str] = []
+    found: dict[Path, None] = {}
+    for pattern in config.data.exports:
+        matches = [Path(m).resolve() for m in glob.glob(str(config.root / pattern), recursive=True)]
+        matches = [m for m in matches if m.is_file()]
+        if not matches:
+            warnings.append(f"{config.path.name}: data.exports: {pattern!r} matches no file")
+        found.update(dict.fromkeys(matches))
+    if not found:
+        raise DataError([Problem(config.path.name, None, "data.exports",
+                                 "no export files found; check the globs in [data].exports")])
+    exports = [describe(path, config.root) for path in sorted(found, key=str)]
+    return exports, warnings
+
+
+def describe(path: Path, root: Path) -> ExportFile:
+    try:
+        shown = str(path.relative_to(root))
+    except ValueError:
+        shown = str(path)
+    name = path.name.lower()
+    fmt = next((f for suffix, f in sorted(FORMATS.items(), key=lambda kv: -len(kv[0])) if name.endswith(suffix)), None)
+    if fmt is None:
+        raise DataError([Problem(shown, None, "", "unsupported export format; expected one of "
+                                 + ", ".join(sorted(FORMATS)))])
+    export = ExportFile(path, shown, fmt)
+    if fmt == "csv":
+        header = tuple(_first_line_fields(export))
+        check_columns(export, header)
+        export = ExportFile(path, shown, fmt, header)
+    elif fmt == "jsonl":
+        _check_first_json_line(export)
+    return export
+
+
+def _open(export: ExportFile):
+    return gzip.open(export.path, "rb") if export.gzipped else open(export.path, "rb")
+
+
+def _first_line(export: ExportFile) -> str:
+    try:
+        with _open(export) as fh:
+            first = fh.readline(1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError([Problem(export.shown, None, "", f"cannot read: {exc}")]) from None
+    try:
+        return first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError([Problem(export.shown, 1, "", "not valid UTF-8; save the export as UTF-8")]) from None
+
+
+def _first_line_fields(export: ExportFile) -> list[str]:
+    text = _first_line(export)
+    if not text.strip():
+        raise DataError([Problem(export.shown, None, "", "empty export: no header row")])
+    return [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+
+
+def _check_first_json_line(export: ExportFile) -> None:
+    """A misspelled key would otherwise only show as 'required value is missing' on every row."""
+    text = _first_line(export)
+    if not text.strip():
+        raise DataError([Problem(export.shown, None, "", "empty export: no events")])
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return  # reported with its line by row validation
+    if isinstance(obj, dict):
+        check_columns(export, tuple(obj), line=1, required=False)
+
+
+def check_columns(export: ExportFile, names: tuple[str, ...], line: int = 1, required: bool = True) -> None:
+    problems = []
+    for name in names:
+        if name not in COLUMNS:
+            close = difflib.get_close_matches(name, COLUMNS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; expected columns: {', '.join(COLUMNS)}"
+            problems.append(Problem(export.shown, line, name or "(blank)", f"unknown column{hint}"))
+    if required:
+        problems += [Problem(export.shown, line, name, "required column is missing from the header")
+                     for name in REQUIRED if name not in names]
+    problems += [Problem(export.shown, line, d, "column appears twice in the header")
+                 for d in sorted({n for n in names if names.count(n) > 1})]
+    if problems:
+        raise DataError(problems)
+
+
+class ContentHashes:
+    """sha256 of each export, remembered by (size, mtime_ns, inode) in `<cache>/files.json`."""
+
+    def __init__(self, cache_dir: Path):
+        self.path = cache_dir / "files.json"
+        try:
+            self._known: dict[str, list] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self._known = {}
+        self._seen: dict[str, list] = {}
+
+    def of(self, path: Path) -> str:
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        known = self._known.get(str(path))
+        if known and known[:3] == stamp:
+            digest = known[3]
+        else:
+            with open(path, "rb") as fh:
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        self._seen[str(path)] = [*stamp, digest]
+        return digest
+
+    def save(self) -> None:
+        if self._seen != self._known:
+            write_atomic(self.path, json.dumps(self._seen, sort_keys=True))

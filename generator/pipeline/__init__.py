@@ -1,0 +1,1 @@
+"""The build: config, exports, report model, charts, pages, write; and the stamp that says a site is up to date."""

@@ -1,0 +1,137 @@
+"""The pipeline: config → exports → report model → charts → pages → write (read everything, then write)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.charts.cache import ChartStats, render_charts
+from generator.config import SiteConfig
+from generator.errors import DataError, Problem
+from generator.ingest.load import ingest
+from generator.pipeline import stamp as build_stamp
+from generator.report import cache as model_cache
+from generator.report.model import Report, build_report
+from generator.site.api import api_documents, dumps
+from generator.site.downloads import table_csv
+from generator.site.feeds import feed, sitemap
+from generator.site.guides import load_guides
+from generator.site.pages import page_charts, page_tables
+from generator.site.render import Page, environment, pages, render_pages, theme_dir
+from generator.site.writer import SiteFiles, write_site
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    report: Report
+    files: SiteFiles
+    timings: dict[str, float] = field(default_factory=dict)
+    guides: list = field(default_factory=list)  # kept, with the charts, for the preview server's partial rebuilds
+    charts: dict[str, str] = field(default_factory=dict)
+    chart_stats: ChartStats | None = None
+    up_to_date: bool = False  # nothing changed since the last build: nothing was rendered or written
+
+    def summary(self) -> str:
+        r = self.report
+        if self.up_to_date:
+            summary = {"events": r.events_counted, "cycles": len(r.cycles)}
+            return build_stamp.summary_line(self.out_dir, summary, sum(self.timings.values()))
+        pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
+        charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
+        stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
+        cached = f" ({self.chart_stats.cached} from the cache)" if self.chart_stats else ""
+        return (f"Built {pages_n} pages, {charts_n} charts{cached} and {len(self.files)} files from "
+                f"{r.events_counted:,} events in {len(r.cycles)} cycles into {self.out_dir} ({stages})")
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str, progress: Callable[[str], None]) -> Iterator[None]:
+    progress(f"{stage}…")
+    start = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - start
+
+
+def build(config: SiteConfig, output: str | Path | None = None, strict: bool = False,
+          progress: Callable[[str], None] = lambda _: None, write: bool = True) -> BuildResult:
+    """The whole site; `write=False` keeps it in memory only (the preview server serves it from there)."""
+    timings: dict[str, float] = {}
+    out_dir = config.output_path(output)
+    with _timed(timings, "inputs", progress):
+        key = model_cache.model_key(config)
+        report = model_cache.load(config, key)  # nothing it depends on changed: no DuckDB at all
+        current = write and report is not None and build_stamp.up_to_date(config, out_dir) is not None
+    if current:
+        if strict and report.warnings:
+            raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
+        return BuildResult(out_dir, report, SiteFiles(), timings, up_to_date=True)
+    with _timed(timings, "guides", progress):  # before the data: a guide's config error stops the build early
+        guides = load_guides(config)
+    with _timed(timings, "ingest", progress):
+        ingested = None if report else ingest(config, strict)
+    try:
+        if ingested is not None:
+            with _timed(timings, "model", progress):
+                report = build_report(config, ingested)
+            ingested.persist()  # the ingest cache is written while charts and pages render
+            model_cache.save(config, key, report)
+        if strict and report.warnings:
+            raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
+        with _timed(timings, "charts", progress):
+            page_list = pages(report, guides)
+            chart_svgs, chart_stats = draw_charts(report, page_list)
+        files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list)
+        if write:
+            with _timed(timings, "write", progress):
+                write_site(files, out_dir)
+                build_stamp.record(config, build_stamp.site_key(config, key, out_dir), out_dir, report)
+    finally:
+        if ingested is not None:
+            with _timed(timings, "cache", progress):
+                ingested.close()
+    return BuildResult(out_dir, report, files, timings, guides, chart_svgs, chart_stats)
+
+
+def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
+                progress: Callable[[str], None], charts: dict[str, str] | None = None,
+                page_list: list[Page] | None = None) -> SiteFiles:
+    """Everything the site holds, in memory: charts, pages, CSV downloads, feed, sitemap, JSON API, theme assets.
+
+    `charts` (from chart_files) lets a caller that kept them skip the redraw: the preview server does
+    after a template or CSS edit, which cannot change a chart."""
+    files = SiteFiles()
+    if page_list is None:
+        page_list = pages(report, guides)
+    if charts is None:
+        with _timed(timings, "charts", progress):
+            charts = chart_files(report, page_list)
+    for path, svg in charts.items():
+        files.add(path, svg)
+    with _timed(timings, "pages", progress):
+        env = environment(config)
+        for path, html in render_pages(report, env, page_list).items():
+            files.add(path, html)
+        for t in page_tables(page_list):
+            files.add(t.path, table_csv(t))
+        for path, doc in api_documents(report, [p.url for p in page_list if p.listed]).items():
+            files.add(path, dumps(doc))
+        files.add("sitemap.xml", sitemap(report, page_list))
+        files.add("feed.xml", feed(report))
+        static = theme_dir(config) / "static"
+        for asset in sorted(static.rglob("*")):
+            if asset.is_file():
+                files.add("assets/" + asset.relative_to(static).as_posix(), asset.read_bytes())
+    return files
+
+
+def draw_charts(report: Report, page_list: list[Page] | None = None) -> tuple[dict[str, str], ChartStats]:
+    """Path → SVG of every chart the pages show, drawn only when missing from the chart cache."""
+    return render_charts(page_charts(page_list if page_list is not None else pages(report)), report.config.root)
+
+
+def chart_files(report: Report, page_list: list[Page] | None = None) -> dict[str, str]:
+    return draw_charts(report, page_list)[0]

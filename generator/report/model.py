@@ -1,0 +1,63 @@
+"""Stage 4: the whole report model — everything pages, charts and the JSON API show.
+
+Templates and chart code only lay out what this holds; all arithmetic happens before here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from generator.analytics.assemble import Analytics, build_analytics
+from generator.config import SiteConfig
+from generator.ingest.load import FileStats, Ingested
+from generator.model.cycle_report import CycleFigures, build_cycles
+from generator.model.data_quality import DataQuality, assess
+from generator.model.tier_plan import Plan, recommend
+from generator.model.usage import Usage, summarize
+
+
+@dataclass(frozen=True)
+class Report:
+    config: SiteConfig
+    as_of: dt.datetime
+    cycles: list[CycleFigures]  # oldest first
+    plan: Plan
+    features: list[str]
+    teams: list[str]
+    files: list[FileStats]
+    events_counted: int
+    events_after_as_of: int
+    quarantined: int
+    warnings: list[str]
+    analytics: Analytics | None = None  # alerts, budgets, forecast, efficiency, recommendations (analytics.py)
+    data_quality: DataQuality | None = None  # every row accounted for, unknown names, likely missing exports
+
+    @property
+    def current(self) -> CycleFigures:
+        return next(c for c in self.cycles if c.current)
+
+    def neighbours(self, cycle: CycleFigures) -> tuple[CycleFigures | None, CycleFigures | None]:
+        i = self.cycles.index(cycle)
+        return (self.cycles[i - 1] if i else None, self.cycles[i + 1] if i + 1 < len(self.cycles) else None)
+
+
+def build_report(config: SiteConfig, ingested: Ingested) -> Report:
+    usage: Usage = summarize(ingested, config)
+    cycles = build_cycles(config, usage)
+    plan = recommend(config, cycles)
+    return Report(
+        config=config,
+        as_of=usage.as_of,
+        cycles=cycles,
+        plan=plan,
+        features=sorted({d.feature for d in usage.days}),
+        teams=sorted({d.team for d in usage.days}),
+        files=ingested.files,
+        events_counted=usage.events_counted,
+        events_after_as_of=usage.events_after_as_of,
+        quarantined=len(ingested.quarantined),
+        warnings=ingested.warnings,
+        analytics=build_analytics(config, ingested.con, usage, cycles, plan),
+        data_quality=assess(ingested, usage, cycles),
+    )

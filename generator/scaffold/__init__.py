@@ -1,0 +1,1 @@
+"""Files to start from: the deterministic demo exports and creditwise new."""

@@ -1,0 +1,193 @@
+"""Stage 5c: HTML pages from the report model with Jinja2 (autoescape on).
+
+Each page gets `root`, the relative prefix back to the site root, so every link is relative
+and the site works under any path prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from generator.config import SiteConfig
+from generator.errors import ConfigError, Problem
+from generator.report.model import Report
+from generator.resources import THEMES
+from generator.site.api import level_key
+from generator.site.tables import Cell, Link
+
+if TYPE_CHECKING:  # guides imports this module's filters
+    from generator.site.guides import Guide
+
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # file path in the site, e.g. "months/2026-05/index.html"
+    template: str
+    title: str
+    context: dict[str, Any] = field(default_factory=dict)
+    listed: bool = True  # in the sitemap and api/site.json (404.html is not)
+    base: str | None = None  # links start here instead of the relative root (404.html: base_url)
+
+    @property
+    def root(self) -> str:
+        return self.base if self.base is not None else "../" * self.path.count("/")
+
+    @property
+    def url(self) -> str:
+        """Directory-style URL relative to the site root (SPEC §4), e.g. "months/2026-05/"."""
+        return self.path.removesuffix("index.html")
+
+
+def theme_dir(config: SiteConfig) -> Path:
+    """The site's own `themes/<name>/` if it has one, else the theme shipped with Creditwise."""
+    for base in (config.root / "themes", THEMES):
+        if (base / config.site.theme / "templates").is_dir():
+            return base / config.site.theme
+    raise ConfigError([Problem(config.path.name, None, "site.theme", f"no theme named {config.site.theme!r}")])
+
+
+def fmt_credits(value: Decimal | float | int | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{float(value):,.1f}".removesuffix(".0")
+
+
+def fmt_pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def fmt_date(value: dt.date | None) -> str:
+    return "—" if value is None else f"{value:%a %-d %b %Y}"
+
+
+def fmt_instant(value: dt.datetime) -> str:
+    return f"{value:%-d %b %Y, %H:%M} ({value:%Z})"
+
+
+def _signed(text: str, value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "") + text.lstrip("-")
+
+
+def fmt_cell(value: Any, kind: str = "text") -> str:
+    """A table cell as the page shows it (tables.py: the CSV keeps the raw value)."""
+    if isinstance(value, Cell):
+        value, kind = value.value, value.kind
+    if value is None:
+        return "—"
+    if isinstance(value, Link):
+        return value.text
+    if kind in ("credits", "mixed") and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return fmt_credits(value)
+    if kind == "signed":
+        return _signed(fmt_credits(abs(value)), value)
+    if kind == "int":
+        return f"{value:,}"
+    if kind == "pct":
+        return fmt_pct(value)
+    if kind == "signed_pct":
+        return _signed(f"{abs(value):.1%}", value)
+    if kind == "points":
+        return _signed(f"{abs(value) * 100:.1f} pts", value)
+    if kind == "date":
+        return fmt_date(value)
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "rate":
+        return f"{value:,.2f}"
+    if kind == "signed_rate":
+        return _signed(f"{abs(value):,.2f}", value)
+    if kind == "factor":
+        return f"{value:.1f}×"
+    if kind == "bool":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _bytecode_dir(config: SiteConfig) -> str:
+    path = config.cache_dir / "templates"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+def environment(config: SiteConfig) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(theme_dir(config) / "templates"),
+        autoescape=True,  # everything on a page derives from data: escape it all
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        # Compiled templates kept between builds (Jinja checks each template's mtime): compiling
+        # every template again was a third of the page stage.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(_bytecode_dir(config)),
+    )
+    env.filters |= {"credits": fmt_credits, "pct": fmt_pct, "date": fmt_date, "instant": fmt_instant,
+                    "level": level_key, "cell": fmt_cell}
+    env.tests["link"] = lambda value: isinstance(value, Link)
+    env.globals["zip"] = zip
+    return env
+
+
+def pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
+    """Every page of the site with its context (site_pages.py, which imports this module)."""
+    from generator.site.pages import site_pages
+
+    return site_pages(report, guides)
+
+
+def guide_pages(guides: Sequence[Guide]) -> list[Page]:
+    """`guides/` and one page per guide; the preview server re-renders just these when a guide changes."""
+    if not guides:
+        return []
+    out = [Page("guides/index.html", "guides.html", "Guides", {"guides": list(guides)})]
+    return out + [Page(g.path, "guide.html", g.title, {"guide": g}) for g in guides]
+
+
+def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page]) -> dict[str, str]:
+    # (label, link, the pages it stands for): the link of the page's own section is marked.
+    nav = [("Overview", "index.html", "index.html"), ("This month", f"months/{report.current.name}/index.html", "months/"),
+           ("Features", "features/index.html", "features/"), ("Teams", "teams/index.html", "teams/"),
+           ("Plan", "plan/index.html", "plan/"), ("Recommendations", "recommendations/index.html", "recommendations/"),
+           ("Guides", "guides/index.html", "guides/"), ("Data quality", "data-quality/index.html", "data-quality/")]
+    present = {p.path for p in page_list} if any(p.path == "index.html" for p in page_list) else None
+    if present is not None:
+        nav = [n for n in nav if n[1] in present]
+    out = {}
+    for page in page_list:
+        try:
+            template = env.get_template(page.template)
+            out[page.path] = template.render(report=report, page=page, root=page.root, nav=nav,
+                                             current=report.current, plan=report.plan, **page.context)
+        except jinja2.TemplateError as exc:  # a theme mistake is the user's to fix: name the file and line
+            raise ConfigError([template_problem(exc, report.config.root)]) from exc
+    return out
+
+
+def template_problem(exc: jinja2.TemplateError, root: Path) -> Problem:
+    """Where a template went wrong: its file and line, relative to site.toml's folder when it lives there."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Problem(_shown(exc.filename or exc.name or "template", root), exc.lineno, "template", exc.message or str(exc))
+    # For errors while rendering, Jinja puts the template's frames into the traceback.
+    frame = next((f for f in reversed(traceback.extract_tb(exc.__traceback__))
+                  if f.filename.endswith((".html", ".xml", ".txt", ".j2"))), None)
+    if frame is not None:
+        return Problem(_shown(frame.filename, root), frame.lineno, "template", str(exc))
+    return Problem("template", None, "", str(exc))
+
+
+def _shown(filename: str, root: Path) -> str:
+    try:
+        return Path(filename).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return filename

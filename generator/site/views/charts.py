@@ -1,0 +1,193 @@
+"""What each chart shows: its data (prepared here from the report model), title, text summary and table.
+
+A `Chart` is plain data. chart_cache.py hashes `function` + `args` (plus the style and the code) to
+find the SVG in the cache, and only draws the missing ones. Stack bases, projections and labels are
+computed here, so charts.py only draws; the same numbers go into the chart's table, which the page
+shows under the chart and writes as CSV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from generator import formatting as w
+from generator.model.cycle_report import CycleFigures
+from generator.report.model import Report
+from generator.site.tables import Table, table
+
+MAX_SERIES = 6  # more stacked series than this are unreadable: the smallest are summed as "other"
+
+
+@dataclass(frozen=True)
+class Chart:
+    path: str  # the SVG's place in the site
+    function: str  # a drawing function of charts.py
+    args: dict[str, Any]
+    title: str
+    alt: str  # what kind of chart it is; the summary and the table carry the numbers
+    summary: str
+    table: Table
+
+
+def month_name(c: CycleFigures) -> str:
+    return f"{c.cycle.start_date:%B %Y}"
+
+
+def daily_chart(report: Report, c: CycleFigures) -> Chart:
+    spikes = {s.day for s in report.analytics.spikes if s.cycle == c.name} if report.analytics else set()
+    shown = c.daily if c.pace is None else [(d, v) for d, v in c.daily if d <= c.pace.as_of_day]
+    target = c.daily_target
+    over = [d for d, v in shown if float(v) > target]
+    busiest = max(shown, key=lambda dv: (dv[1], -dv[0].toordinal()), default=None)
+    summary = (f"{len(over)} of the {len(shown)} days {'so far ' if c.pace else ''}used more than the daily target of "
+               f"{w.credits(target)} credits.")
+    if busiest is not None and busiest[1] > 0:
+        summary += f" The busiest day was {w.day(busiest[0])} with {w.credits(busiest[1])} credits."
+    if spikes:
+        summary += f" {len(spikes)} spike day{'s are' if len(spikes) != 1 else ' is'} hatched."
+    rows = [[d, v, target, d in spikes] for d, v in c.daily]
+    title = f"Credits per day, {month_name(c)}"
+    return Chart(
+        f"months/{c.name}/daily.svg", "daily_bars",
+        {"days": [d for d, _ in c.daily], "credits": [float(v) for _, v in c.daily],
+         "highlighted": [float(v) if d in spikes else None for d, v in c.daily], "target": target, "title": title},
+        title, f"Bar chart of the credits used each day of {month_name(c)}, with the daily target as a dashed line.",
+        summary,
+        table(f"months/{c.name}/daily.csv", f"Credits per day, {month_name(c)}",
+              [("date", "Day", "date"), ("credits", "Credits", "credits"), ("daily_target", "Daily target", "credits"),
+               ("spike", "Spike day", "bool")], rows))
+
+
+def cumulative_chart(report: Report, c: CycleFigures) -> Chart:
+    days = [d for d, _ in c.daily]
+    pace = c.pace_line
+    levels = [(w.pct(t), v) for t, v in c.threshold_credits.items()]
+    projection = None
+    name = month_name(c)
+    if c.pace is not None:
+        p = c.pace
+        projection = [(p.as_of_day, float(c.used)), (days[-1], p.projected_used)]
+        on_pace_today = pace[len(c.cumulative_to_date) - 1]
+        summary = (f"By {w.day(p.as_of_day)} the cycle had used {w.credits(c.used)} of its {w.credits(c.allocation)} "
+                   f"credits ({w.pct(c.utilization)}); even pace would be {w.credits(on_pace_today)} by then. At the "
+                   f"burn rate of {w.credits(p.burn_rate)} credits a day it ends at about {w.credits(p.projected_used)} "
+                   + (f"and runs out around {w.day(p.projected_exhaustion)}." if p.projected_exhaustion
+                      else "credits, within its allocation."))
+    else:
+        crossed = [f"{w.pct(t)} on {w.day(d)}" for t, d in c.thresholds.items() if d is not None]
+        summary = (f"The cycle used {w.credits(c.used)} of its {w.credits(c.allocation)} credits ({w.pct(c.utilization)})"
+                   + (f"; it crossed {', '.join(crossed)}" if crossed else "")
+                   + (f" and ran out on {w.day(c.exhausted_on)}." if c.exhausted_on else "."))
+    cumulative = [float(v) for v in c.cumulative_to_date]
+    rows = [[d, c.cumulative[i] if i < len(cumulative) else None, pace[i]] for i, d in enumerate(days)]
+    title = f"Cumulative credits against even pace, {name}"
+    return Chart(
+        f"months/{c.name}/cumulative.svg", "cumulative_vs_pace",
+        {"days": days, "cumulative": cumulative, "pace": pace, "allocation": float(c.allocation),
+         "thresholds": levels, "projection": projection, "title": title},
+        title, f"Line chart of the credits used so far in {name} against an even pace that reaches the allocation on "
+               "the last day, with the allocation and the notify levels as horizontal lines.",
+        summary,
+        table(f"months/{c.name}/cumulative.csv", f"Cumulative credits, {name}",
+              [("date", "Day", "date"), ("cumulative", "Used so far", "credits"), ("even_pace", "Even pace", "credits")],
+              rows, note=f"Allocation {w.credits(c.allocation)} credits; notify levels at "
+                         + ", ".join(f"{label} ({w.credits(v)})" for label, v in levels) + "."))
+
+
+def stack(names: list[str], per_cycle: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """Series for stacked bars: the largest MAX_SERIES − 1 names by total, the rest as "other"."""
+    totals = {n: sum(d.get(n, 0.0) for d in per_cycle) for n in names}
+    ranked = sorted(names, key=lambda n: (-totals[n], n))
+    keep = sorted(ranked if len(ranked) <= MAX_SERIES else ranked[: MAX_SERIES - 1])
+    rest = [n for n in names if n not in keep]
+    series = [(n, [d.get(n, 0.0) for d in per_cycle]) for n in keep]
+    if rest:
+        series.append(("other", [sum(d.get(n, 0.0) for n in rest) for d in per_cycle]))
+    # Positive segments stack up from 0, negative ones (refunds) down from 0.
+    out, up, down = [], [0.0] * len(per_cycle), [0.0] * len(per_cycle)
+    for label, values in series:
+        bottoms = [u if v >= 0 else d for u, d, v in zip(up, down, values, strict=True)]
+        out.append({"label": label, "values": values, "bottoms": bottoms})
+        up = [u + max(v, 0.0) for u, v in zip(up, values, strict=True)]
+        down = [d + min(v, 0.0) for d, v in zip(down, values, strict=True)]
+    return out
+
+
+def cycles_by_feature_chart(report: Report) -> Chart:
+    cycles = report.cycles
+    per = [{k: float(v) for k, v in c.by_feature.items()} for c in cycles]
+    series = stack(report.features, per)
+    cur = report.current
+    summary = (f"{len(cycles)} billing cycle{'s' if len(cycles) != 1 else ''} from {cycles[0].name} to {cycles[-1].name}. "
+               f"The busiest was {max(cycles, key=lambda c: (c.used, c.name)).name}; "
+               f"{sum(c.exhausted_on is not None for c in cycles)} ran out of credits. {cur.name} is in progress "
+               f"with {w.credits(cur.used)} credits used so far.")
+    title = "Credits per billing cycle, by feature"
+    rows = [[c.name, c.allocation, c.used, *[c.by_feature.get(f, Decimal(0)) for f in report.features]] for c in cycles]
+    return Chart(
+        "charts/credits-by-feature.svg", "stacked_cycle_bars",
+        {"cycles": [c.name for c in cycles], "series": series,
+         "markers": {"label": "allocation", "values": [float(c.allocation) for c in cycles]}, "line": None,
+         "title": title, "ylabel": "credits"},
+        title, "Stacked bar chart of the credits used in each billing cycle, split by feature, with each cycle's "
+               "allocation marked.", summary,
+        table("cycles-by-feature.csv", "Credits per cycle and feature",
+              [("cycle", "Cycle"), ("allocation", "Allocation", "credits"), ("used", "Used", "credits"),
+               *[(f"feature:{f}", f, "credits") for f in report.features]], rows))
+
+
+def utilization_chart(report: Report) -> Chart:
+    th = report.config.thresholds
+    cycles = report.cycles
+    high = [c.name for c in cycles if c.utilization >= th.upgrade_utilization]
+    low = [c.name for c in cycles if c.complete and c.utilization < th.downgrade_utilization]
+    summary = (f"{len(high)} of {len(cycles)} cycles used at least {w.pct(th.upgrade_utilization)} of their allocation"
+               + (f" ({', '.join(high)})" if high else "") + f"; {len(low)} complete cycle{'s' if len(low) != 1 else ''} "
+               f"stayed below {w.pct(th.downgrade_utilization)}" + (f" ({', '.join(low)})." if low else "."))
+    title = "Share of the allocation used per billing cycle"
+    return Chart(
+        "charts/utilization.svg", "utilization_bars",
+        {"cycles": [c.name for c in cycles], "utilization": [c.utilization for c in cycles],
+         "upgrade": th.upgrade_utilization, "downgrade": th.downgrade_utilization, "title": title},
+        title, "Bar chart of the share of the allocation used in each billing cycle, with the allocation, the upgrade "
+               "indicator and the downgrade indicator as horizontal lines.", summary,
+        table("plan/utilization.csv", "Utilization per cycle",
+              [("cycle", "Cycle"), ("allocation", "Allocation", "credits"), ("used", "Used", "credits"),
+               ("utilization", "Utilization", "pct"), ("demand", "Demand", "credits")],
+              [[c.name, c.allocation, c.used, c.utilization, c.demand] for c in cycles]))
+
+
+def scope_trend_chart(kind: str, doc: dict[str, Any], path_dir: str, split: str, split_key: str, split_label: str) -> Chart:
+    """A feature's (split by operation) or a team's (split by feature) credits per cycle, with its budget."""
+    name = doc[kind]
+    cycles = doc["cycles"]
+    per: list[dict[str, float]] = []
+    for c in cycles:
+        parts = c[split]
+        per.append({k: float(v["credits"] if isinstance(v, dict) else v) for k, v in parts.items()})
+    names = sorted({k for d in per for k in d})
+    series = stack(names, per) if names else []
+    budget = doc["budget"]
+    line = {"label": f"budget ({w.credits(budget)} a cycle)", "value": float(budget)} if budget is not None else None
+    title = f"Credits per billing cycle, {kind} {name}"
+    over = [c["cycle"] for c in cycles if budget is not None and c["credits"] > budget]
+    summary = (f"{w.credits(sum(c['credits'] for c in cycles))} credits over {len(cycles)} cycles; "
+               f"{w.credits(cycles[-1]['credits'])} so far in {cycles[-1]['cycle']}.")
+    if budget is not None:
+        summary += (f" Over the budget of {w.credits(budget)} in {len(over)} cycle{'s' if len(over) != 1 else ''}"
+                    + (f" ({', '.join(over)})." if over else "."))
+    rows = [[c["cycle"], c["credits"], c["share_of_used"], *[d.get(n, 0) for n in names],
+             c["budget"]["budget"] if c["budget"] else None, c["budget"]["variance"] if c["budget"] else None]
+            for c, d in zip(cycles, per, strict=True)]
+    return Chart(
+        f"{path_dir}/trend.svg", "stacked_cycle_bars",
+        {"cycles": [c["cycle"] for c in cycles], "series": series, "markers": None, "line": line, "title": title,
+         "ylabel": "credits"},
+        title, f"Stacked bar chart of the credits of {kind} {name} in each billing cycle, split by {split_label}"
+               + (", with its budget as a dashed line." if line else "."), summary,
+        table(f"{path_dir}/trend.csv", f"Credits per cycle, {kind} {name}",
+              [("cycle", "Cycle"), ("credits", "Credits", "credits"), ("share_of_used", "Share of all used", "pct"),
+               *[(f"{split_key}:{n}", n, "credits") for n in names], ("budget", "Budget", "credits"),
+               ("variance", "Over (+) / under (−) budget", "signed")], rows))

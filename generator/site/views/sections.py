@@ -1,0 +1,132 @@
+"""The site-wide pages: overview, plan, recommendations and data quality (their charts, tables and lists)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.report.model import Report
+from generator.site.tables import Link, Table, table
+from generator.site.views.charts import cumulative_chart, cycles_by_feature_chart, utilization_chart
+from generator.site.views.month import scope_link
+
+OVERVIEW_ALERTS = 8  # the rest are on the month page
+OVERVIEW_RECOMMENDATIONS = 3
+
+
+def cycles_table(report: Report) -> Table:
+    rows = [[Link(c.name, f"months/{c.name}/index.html"), "current" if c.current else "complete", c.tier.name,
+             c.allocation, c.used, c.utilization, c.exhausted_on, c.expired] for c in reversed(report.cycles)]
+    return table("cycles.csv", "Every billing cycle reported, newest first",
+                 [("cycle", "Cycle"), ("status", "Status"), ("tier", "Tier"), ("allocation", "Allocation", "credits"),
+                  ("used", "Used", "credits"), ("utilization", "Utilization", "pct"), ("exhausted_on", "Ran out on", "date"),
+                  ("expired", "Expired unused", "credits")], rows,
+                 note="Expired: what a complete cycle left unused at its reset (credits do not roll over).")
+
+
+def overview_context(report: Report) -> dict[str, Any]:
+    a = report.analytics
+    cur = report.current
+    dq = report.data_quality
+    out: dict[str, Any] = {
+        "charts": {"cumulative": cumulative_chart(report, cur), "by_feature": cycles_by_feature_chart(report)},
+        "tables": {"cycles": cycles_table(report)},
+        "quarantined": dq.quarantined if dq is not None else report.quarantined,
+        "alerts": [], "more_alerts": 0, "recommendations": [], "forecast": None,
+    }
+    if a is not None:
+        alerts = a.alerts_of(cur.name)
+        out |= {"alerts": alerts[:OVERVIEW_ALERTS], "more_alerts": max(0, len(alerts) - OVERVIEW_ALERTS),
+                "recommendations": a.recommendations[:OVERVIEW_RECOMMENDATIONS],
+                "recommendations_total": len(a.recommendations),
+                "forecast": a.forecast}
+    return out
+
+
+def plan_context(report: Report) -> dict[str, Any]:
+    plan = report.plan
+    chosen = plan.recommended_tier.name if plan.recommended_tier else None
+    tables: dict[str, Table] = {}
+    if plan.tier_costs:
+        tables["tiers"] = table(
+            "plan/tiers.csv", f"What each tier would cost a year for {plan.required:,.0f} credits a month",
+            [("tier", "Tier"), ("monthly_credits", "Credits a month", "credits"), ("monthly_price", "Price a month", "money"),
+             ("covers_required", "Covers the required level", "bool"),
+             ("annual_topup_credits", "Top-up credits a year", "credits"), ("annual_cost", "Annual cost", "money")],
+            [[tc.tier.name, tc.tier.monthly_credits, tc.tier.monthly_price, tc.covers_required, tc.annual_topup_credits,
+              tc.annual_cost] for tc in plan.tier_costs],
+            row_classes=tuple("chosen" if tc.tier.name == chosen else "" for tc in plan.tier_costs),
+            note=("Tiers short of the required level are topped up at the observed price per top-up credit."
+                  if plan.topup_rate is not None else
+                  "No top-ups were bought, so tiers short of the required level show their price alone."))
+    replay = report.analytics.replay if report.analytics else []
+    if replay:
+        tables["replay"] = table(
+            "plan/tier-replay.csv", f"Every tier replayed against the demand of {', '.join(c.cycle for c in replay[0].cycles)}",
+            [("tier", "Tier"), ("monthly_credits", "Credits a month", "credits"), ("current", "Current tier", "bool"),
+             ("cycles_ran_out", "Cycles it runs out", "int"), ("expired", "Credits expiring", "credits"),
+             ("topup_credits", "Top-up credits needed", "credits"), ("annual_cost", "Annual cost", "money")],
+            [[r.tier.name, r.tier.monthly_credits, r.current, r.ran_out, r.expired, r.topup_credits,
+              r.annual_cost if r.topups_priced else None] for r in replay],
+            row_classes=tuple("chosen" if r.tier.name == chosen else "" for r in replay),
+            note="Each complete cycle's demand played against each tier: what runs short is bought as top-ups at the "
+                 "observed price, what is left over expires. Annual cost scales the replayed cycles to 12 months "
+                 "(— : top-ups needed but none bought yet, so no price is known).")
+    return {"charts": {"utilization": utilization_chart(report)}, "tables": tables}
+
+
+def recommendations_context(report: Report, guide_urls: set[str]) -> dict[str, Any]:
+    a = report.analytics
+    recs = a.recommendations if a else []
+    rows = [[i + 1, Link(r.title, f"recommendations/index.html#{r.id}"), scope_link(report, r.scope),
+             r.estimated_monthly_savings, r.monthly_money, r.kind] for i, r in enumerate(recs)]
+    tables = {"ranked": table(
+        "recommendations/recommendations.csv", "Recommendations, largest estimated saving first",
+        [("rank", "Rank", "int"), ("title", "Recommendation"), ("scope", "Scope"),
+         ("estimated_monthly_savings", "Credits saved a month", "credits"), ("monthly_money_saved", "Money a month", "money"),
+         ("kind", "Kind")], rows, row_header=False)}
+    per_cycle: dict[str, Table] = {}
+    for r in recs:
+        if r.per_cycle:
+            per_cycle[r.id] = table(
+                f"recommendations/{r.id.replace(':', '_')}.csv", f"{r.title}: the findings per baseline cycle",
+                [("cycle", "Cycle"), ("savings", "Could have saved", "credits"),
+                 ("cited_credits", "Credits looked at", "credits"), ("cited_events", "Events looked at", "int")],
+                [[Link(name, f"months/{name}/index.html"), f.savings, f.cited_credits, f.cited_events]
+                 for name, f in sorted(r.per_cycle.items())])
+    guides = {r.id: r.guide for r in recs if r.guide.split("#")[0] in guide_urls}
+    return {"recs": recs, "tables": tables, "per_cycle": per_cycle, "guides": guides,
+            "min_savings": report.config.recommendations.min_monthly_savings}
+
+
+def data_quality_context(report: Report) -> dict[str, Any]:
+    dq = report.data_quality
+    files = dq.files if dq is not None else report.files
+    tables = {"files": table(
+        "data-quality/files.csv", "Rows read from each export",
+        [("file", "Export"), ("rows", "Rows read", "int"), ("counted", "Counted", "int"),
+         ("duplicate", "Duplicates merged", "int"), ("quarantined", "Left out", "int")],
+        [[f.shown, f.rows, f.counted, f.duplicate, f.quarantined] for f in files],
+        note="Rows read = counted + duplicates merged + left out. A duplicate is a row whose event_id and content "
+             "were already counted from another row (overlapping exports).")}
+    out: dict[str, Any] = {"dq": dq, "files": files, "warnings": report.warnings}
+    if dq is not None:
+        tables["quarantined"] = table(
+            "data-quality/quarantined.csv", "Rows left out (quarantined)",
+            [("file", "Export"), ("line", "Line or row"), ("column", "Column"), ("reason", "Reason"), ("event_id", "event_id")],
+            [[p.file, p.line if p.unit == "line" else f"{p.unit} {p.line}", p.where, p.reason, p.event_id]
+             for p in dq.problems])
+        tables["unknown"] = table(
+            "data-quality/unknown-names.csv", "Features and operations the spec does not know",
+            [("feature", "Feature"), ("operation", "Operation"), ("events", "Events", "int"), ("credits", "Credits", "credits"),
+             ("why", "Why listed")],
+            [[u.feature, u.operation, u.events, u.credits, u.why] for u in dq.unknown],
+            note="They are counted and reported under their own names.")
+        tables["gaps"] = table(
+            "data-quality/gaps.csv", "Days without a single event (an export may be missing)",
+            [("first", "From", "date"), ("last", "To", "date"), ("days", "Days", "int"),
+             ("workdays", "Usual working days in it", "int")],
+            [[g.first, g.last, g.days, g.workdays] for g in dq.gaps])
+        out["weekdays"] = ", ".join(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[d]
+                                    for d in dq.usual_weekdays)
+    out["tables"] = {k: t for k, t in tables.items() if t.rows}
+    return out
