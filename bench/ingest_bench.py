@@ -35,10 +35,11 @@ import sys, time
 from generator.config import load_config
 from generator.ingest.load import ingest
 from generator.report.model import build_report
+from generator.site.guides import guide_sources
 config = load_config(sys.argv[1])
 start = time.perf_counter()
 ingested = ingest(config, use_cache=False)
-report = build_report(config, ingested)
+report = build_report(config, ingested, set(guide_sources(config)))
 print(f"{time.perf_counter() - start:.3f} {report.events_counted}")
 ingested.close()
 """

@@ -1,25 +1,39 @@
-"""Numbers and dates in the plain sentences of alerts and recommendations (one spelling everywhere)."""
+"""How numbers, dates and money read on pages, in charts, alerts, feeds and guides: one spelling each."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+NONE = "—"  # a figure that does not exist (no cycle ran out, no previous cycle)
 
-def credits(value: Decimal | float | int) -> str:
+
+def credits(value: Decimal | float | int | None) -> str:
     """1234 → "1,234"; 1234.56 → "1,234.6"."""
-    v = float(value)
-    return f"{v:,.0f}" if abs(v - round(v)) < 0.05 else f"{v:,.1f}"
+    if value is None:
+        return NONE
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{float(value):,.1f}".removesuffix(".0")
 
 
 def pct(value: float) -> str:
-    """0.8 → "80%"; 0.125 → "12.5%" (the tables' style, "80.0%", without a trailing .0 in prose)."""
+    """In sentences: 0.8 → "80%"; 0.125 → "12.5%"."""
     text = f"{value * 100:.1f}".removesuffix(".0")
     return f"{text}%"
 
 
-def day(value: dt.date) -> str:
-    return f"{value:%a %-d %b %Y}"
+def pct_fixed(value: float | None) -> str:
+    """In tables and figures, one decimal always so columns line up: 0.8 → "80.0%"."""
+    return NONE if value is None else f"{value:.1%}"
+
+
+def day(value: dt.date | None) -> str:
+    return NONE if value is None else f"{value:%a %-d %b %Y}"
+
+
+def instant(value: dt.datetime) -> str:
+    return f"{value:%-d %b %Y, %H:%M} ({value:%Z})"
 
 
 def money(value: float) -> str:

@@ -19,7 +19,8 @@ from generator.analytics.alerts import threshold_level
 from generator.config import load_config
 from generator.ingest.load import ingest
 from generator.report.model import build_report
-from generator.site.api_analytics import analytics_documents
+from generator.site.api.documents import api_documents
+from generator.site.guides import guide_sources
 
 
 def report_of(root: Path, rows: list[dict], extra_toml: str = "", toml: str = BASIC_TOML):
@@ -27,11 +28,11 @@ def report_of(root: Path, rows: list[dict], extra_toml: str = "", toml: str = BA
     (root / "exports").mkdir(exist_ok=True)
     (root / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
     config = load_config(root / "site.toml")
-    return build_report(config, ingest(config))
+    return build_report(config, ingest(config), set(guide_sources(config)))
 
 
 def alerts_of(root: Path, rows: list[dict], extra_toml: str = "", toml: str = BASIC_TOML) -> list[dict]:
-    return analytics_documents(report_of(root, rows, extra_toml, toml))["api/alerts.json"]
+    return api_documents(report_of(root, rows, extra_toml, toml), [])["api/alerts.json"]
 
 
 def by_id(alerts: list[dict]) -> dict[str, dict]:

@@ -24,8 +24,8 @@ from generator.ingest.load import ingest
 from generator.model.cycles import cycle_of
 from generator.model.details import cycle_sql
 from generator.report.model import build_report
-from generator.site.api import api_documents
-from generator.site.api_analytics import analytics_documents
+from generator.site.api.documents import api_documents
+from generator.site.guides import guide_sources
 
 
 def report_of(root: Path, rows: list[dict], toml: str = BASIC_TOML):
@@ -33,7 +33,7 @@ def report_of(root: Path, rows: list[dict], toml: str = BASIC_TOML):
     (root / "exports").mkdir(exist_ok=True)
     (root / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
     config = load_config(root / "site.toml")
-    return build_report(config, ingest(config))
+    return build_report(config, ingest(config), set(guide_sources(config)))
 
 
 def at(day: int, minute: int = 0, month: int = 1) -> str:
@@ -104,7 +104,7 @@ def test_knowledge_premium_and_team_medians(tmp_path):
 
 def analytics_documents_for(_a, root: Path) -> dict:
     config = load_config(root / "site.toml")
-    return analytics_documents(build_report(config, ingest(config)))
+    return api_documents(build_report(config, ingest(config), set(guide_sources(config))), [])
 
 
 ROI = "\n[roi]\nhourly_rate = 60\nminutes_saved = { \"image.generate\" = 30 }\n"
@@ -184,8 +184,8 @@ def test_forecast_calibrated_by_a_steady_past_cycle(tmp_path):
     assert [r.cycle for r in f.references] == ["2026-01"]
     assert f.references[0].log_error == pytest.approx(0.0, abs=1e-9)
     assert f.spread == pytest.approx(math.sqrt(0.06))
-    feb = api_documents(build_report(load_config(tmp_path / "site.toml"), ingest(load_config(tmp_path / "site.toml"))),
-                        [])["api/months/2026-02.json"]
+    config = load_config(tmp_path / "site.toml")
+    feb = api_documents(build_report(config, ingest(config), set(guide_sources(config))), [])["api/months/2026-02.json"]
     assert feb["projected_used_low"] == pytest.approx(f.low) and feb["chance_of_running_out"] == pytest.approx(0.0, abs=1e-6)
 
 

@@ -16,7 +16,8 @@ from conftest import BASIC_TOML, csv_text
 from generator.config import load_config
 from generator.ingest.load import ingest
 from generator.report.model import build_report
-from generator.site.api import month_json, plan_json
+from generator.site.api.documents import month_json, plan_json
+from generator.site.guides import guide_sources
 
 TZ = "America/New_York"
 START = dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC)  # 01:00 in New York: inside the first subscribed cycle
@@ -54,8 +55,8 @@ def figures(rows_per_file: list[list[dict]]) -> tuple[dict, dict]:
         for i, rows in enumerate(rows_per_file):
             (root / "exports" / f"part-{i}.csv").write_text(csv_text(rows))
         config = load_config(root / "site.toml")
-        report = build_report(config, ingest(config))
-        return {c.name: month_json(c) for c in report.cycles}, plan_json(report.plan)
+        report = build_report(config, ingest(config), set(guide_sources(config)))
+        return {c.name: month_json(report, c) for c in report.cycles}, plan_json(report)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

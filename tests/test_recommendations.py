@@ -19,7 +19,8 @@ from generator.analytics.recommendations import KINDS
 from generator.config import load_config
 from generator.ingest.load import ingest
 from generator.report.model import build_report
-from generator.site.api_analytics import analytics_documents
+from generator.site.api.documents import api_documents
+from generator.site.guides import guide_sources
 
 MARKER = event("feb", "2026-02-02T10:00:00Z", 0, feature="chat", operation="response")
 BIG = BASIC_TOML.replace('monthly_credits = 100\n', 'monthly_credits = 1000\n')  # tier S: 1,000 credits, no run-out
@@ -30,11 +31,11 @@ def report_of(root: Path, rows: list[dict], extra: str = "", toml: str = BIG):
     (root / "exports").mkdir(exist_ok=True)
     (root / "exports" / "usage.csv").write_text(csv_text([*rows, MARKER]), encoding="utf-8")
     config = load_config(root / "site.toml")
-    return build_report(config, ingest(config))
+    return build_report(config, ingest(config), set(guide_sources(config)))
 
 
 def recs_of(root: Path, rows: list[dict], extra: str = "", toml: str = BIG) -> dict[str, dict]:
-    return {r["id"]: r for r in analytics_documents(report_of(root, rows, extra, toml))["api/recommendations.json"]}
+    return {r["id"]: r for r in api_documents(report_of(root, rows, extra, toml), [])["api/recommendations.json"]}
 
 
 def ev(eid, minute, credits, feature="image", operation="generate", session="s1", **kw):
@@ -200,7 +201,7 @@ def test_every_kind_is_documented_and_listed_in_order(tmp_path):
     for kind in KINDS:
         assert f"{{ #{kind} }}" in guide or f"{{#{kind}}}" in guide, kind
     rows = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6), event("s", "2026-01-20T12:00:00Z", 300)]
-    recs = analytics_documents(report_of(tmp_path, rows))["api/recommendations.json"]
+    recs = api_documents(report_of(tmp_path, rows), [])["api/recommendations.json"]
     savings = [r["estimated_monthly_savings"] for r in recs]
     assert savings == sorted(savings, reverse=True)
     assert [r["rank"] for r in recs] == list(range(1, len(recs) + 1))
@@ -243,7 +244,7 @@ def test_without_a_complete_cycle_the_current_one_is_scaled_to_a_month(tmp_path)
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
     config = load_config(tmp_path / "site.toml")
-    recs = {r.id: r for r in build_report(config, ingest(config)).analytics.recommendations}
+    recs = {r.id: r for r in build_report(config, ingest(config), set(guide_sources(config))).analytics.recommendations}
     r = recs["edit-instead-of-regenerate:feature-image"]
     # 15.5 of January's 31 days have passed: half a cycle; the 4 credits found so far are 8 a month
     assert r.evidence["baseline"] == ["2026-01"] and r.evidence["baseline_months"] == pytest.approx(0.5)

@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from generator import formatting as w
+from generator import formatting as fmt
 from generator.analytics.budgets import BudgetLine
 from generator.analytics.spikes import Spike
 from generator.config import SiteConfig
@@ -75,9 +75,9 @@ class _Draft:
     def finish(self, tops: dict[str, Top]) -> Alert:
         shown = [dim for dim in ("feature", "team", "member") if dim in tops and not self.scope.startswith(f"{dim}:")]
         words = {"feature": "feature", "team": "team", "member": "member"}
-        parts = [f"{words[d]} {tops[d].name} ({w.credits(tops[d].credits)} credits, {w.pct(tops[d].share)})" for d in shown]
-        span = (f"on {w.day(self.range.first)}" if self.range.first == self.range.last
-                else f"from {w.day(self.range.first)} to {w.day(self.range.last)}")
+        parts = [f"{words[d]} {tops[d].name} ({fmt.credits(tops[d].credits)} credits, {fmt.pct(tops[d].share)})" for d in shown]
+        span = (f"on {fmt.day(self.range.first)}" if self.range.first == self.range.last
+                else f"from {fmt.day(self.range.first)} to {fmt.day(self.range.last)}")
         detail = self.detail + (f" Largest contributors {span}: " + ", ".join(parts) + "." if parts else "")
         return Alert(self.id, self.kind, self.level, self.cycle, self.date, self.scope, self.title, detail,
                      self.raised_on, self.projected, self.figures, {d: tops[d] for d in shown})
@@ -118,17 +118,17 @@ def build_alerts(config: SiteConfig, con: duckdb.DuckDBPyConnection, cycles: lis
                 continue
             cum = c.cumulative[(when - start).days]
             draft("threshold", threshold_level(t), c, when, SUBSCRIPTION, f"{t!r}:{when}", start,
-                  f"{w.pct(t)} of {month}'s credits used",
-                  f"On {w.day(when)} the cycle's usage reached {w.credits(cum)} credits, at least {w.pct(t)} of its "
-                  f"allocation of {w.credits(c.allocation)} ({w.credits(t * float(c.allocation))} credits).",
+                  f"{fmt.pct(t)} of {month}'s credits used",
+                  f"On {fmt.day(when)} the cycle's usage reached {fmt.credits(cum)} credits, at least {fmt.pct(t)} of its "
+                  f"allocation of {fmt.credits(c.allocation)} ({fmt.credits(t * float(c.allocation))} credits).",
                   {"level": t, "cumulative": float(cum), "allocation": float(c.allocation)})
         if c.exhausted_on is not None:
             days_early = (c.cycle.end_date - c.exhausted_on).days - 1  # whole days after that one
             draft("exhausted", "critical", c, c.exhausted_on, SUBSCRIPTION, str(c.exhausted_on), start,
-                  f"{month} ran out of credits on {w.day(c.exhausted_on)}",
-                  f"Cumulative usage reached the allocation of {w.credits(c.allocation)} credits on "
-                  f"{w.day(c.exhausted_on)}, {days_early} full day{'s' if days_early != 1 else ''} before the reset; "
-                  f"the cycle used {w.credits(c.used)} credits in all.",
+                  f"{month} ran out of credits on {fmt.day(c.exhausted_on)}",
+                  f"Cumulative usage reached the allocation of {fmt.credits(c.allocation)} credits on "
+                  f"{fmt.day(c.exhausted_on)}, {days_early} full day{'s' if days_early != 1 else ''} before the reset; "
+                  f"the cycle used {fmt.credits(c.used)} credits in all.",
                   {"allocation": float(c.allocation), "used": float(c.used), "days_before_end": days_early})
         if c.pace is not None:
             _pace_drafts(config, c, as_of, draft)
@@ -138,10 +138,10 @@ def build_alerts(config: SiteConfig, con: duckdb.DuckDBPyConnection, cycles: lis
     for s in spikes:
         c = by_name[s.cycle]
         draft("spike", "warning", c, s.day, SUBSCRIPTION, str(s.day), s.day,
-              f"Spike on {w.day(s.day)}: {w.times(s.factor)} the usual day",
-              f"{w.day(s.day)} used {w.credits(s.credits)} credits, {w.times(s.factor)} the median day of the "
-              f"{s.days_looked_back} days before it ({w.credits(s.median)} credits); the spike rule flags days above "
-              f"{w.times(config.thresholds.spike_factor)} that median.",
+              f"Spike on {fmt.day(s.day)}: {fmt.times(s.factor)} the usual day",
+              f"{fmt.day(s.day)} used {fmt.credits(s.credits)} credits, {fmt.times(s.factor)} the median day of the "
+              f"{s.days_looked_back} days before it ({fmt.credits(s.median)} credits); the spike rule flags days above "
+              f"{fmt.times(config.thresholds.spike_factor)} that median.",
               {"credits": float(s.credits), "median": s.median, "factor": s.factor, "excess": s.excess})
 
     tops = top_contributors(con, [d.range for d in drafts])
@@ -158,12 +158,12 @@ def _pace_drafts(config: SiteConfig, c: CycleFigures, as_of: dt.datetime, draft:
     if pace.consumption_warning and c.exhausted_on is None and pace.projected_exhaustion is not None:
         shortfall = pace.projected_used - float(c.allocation)
         draft("consumption-warning", "warning", c, pace.projected_exhaustion, SUBSCRIPTION, "projected", window_first,
-              f"{month} is on pace to run out around {w.day(pace.projected_exhaustion)}",
-              f"At the burn rate of the last {pace.window_days:.1f} days, {w.credits(pace.burn_rate)} credits a day, "
-              f"the {w.credits(c.remaining)} credits left last until about {w.day(pace.projected_exhaustion)}; "
-              f"{pace.days_left:.1f} days remain until the reset on {w.day(reset)}. The cycle is on pace for "
-              f"{w.credits(pace.projected_used)} credits, {w.credits(shortfall)} more than its allocation of "
-              f"{w.credits(c.allocation)}.",
+              f"{month} is on pace to run out around {fmt.day(pace.projected_exhaustion)}",
+              f"At the burn rate of the last {pace.window_days:.1f} days, {fmt.credits(pace.burn_rate)} credits a day, "
+              f"the {fmt.credits(c.remaining)} credits left last until about {fmt.day(pace.projected_exhaustion)}; "
+              f"{pace.days_left:.1f} days remain until the reset on {fmt.day(reset)}. The cycle is on pace for "
+              f"{fmt.credits(pace.projected_used)} credits, {fmt.credits(shortfall)} more than its allocation of "
+              f"{fmt.credits(c.allocation)}.",
               {"burn_rate": pace.burn_rate, "days_left": pace.days_left, "projected_used": pace.projected_used,
                "allocation": float(c.allocation), "shortfall": shortfall},
               projected=True, last=pace.as_of_day)
@@ -172,10 +172,10 @@ def _pace_drafts(config: SiteConfig, c: CycleFigures, as_of: dt.datetime, draft:
     if pace.days_left <= config.thresholds.burn_window_days and unused > share * float(c.allocation):
         last_day = c.cycle.dates()[-1]
         draft("expiring-credits", "warning", c, last_day, SUBSCRIPTION, "projected", c.cycle.start_date,
-              f"About {w.credits(unused)} credits of {month} will expire unused",
-              f"With {pace.days_left:.1f} days left and a burn rate of {w.credits(pace.burn_rate)} credits a day, the cycle "
-              f"is on pace for {w.credits(pace.projected_used)} of its {w.credits(c.allocation)} credits: about "
-              f"{w.credits(unused)} ({w.pct(unused / float(c.allocation))}) will be left at the end of {w.day(last_day)} "
+              f"About {fmt.credits(unused)} credits of {month} will expire unused",
+              f"With {pace.days_left:.1f} days left and a burn rate of {fmt.credits(pace.burn_rate)} credits a day, the cycle "
+              f"is on pace for {fmt.credits(pace.projected_used)} of its {fmt.credits(c.allocation)} credits: about "
+              f"{fmt.credits(unused)} ({fmt.pct(unused / float(c.allocation))}) will be left at the end of {fmt.day(last_day)} "
               f"and expire at the reset, since credits do not roll over.",
               {"projected_unused": unused, "allocation": float(c.allocation), "days_left": pace.days_left,
                "burn_rate": pace.burn_rate, "expires_at": reset.isoformat()},
@@ -188,17 +188,17 @@ def _budget_drafts(line: BudgetLine, c: CycleFigures, draft: Callable[..., None]
     figures = {"budget": float(line.budget), "actual": float(line.actual), "variance": float(line.variance)}
     if line.over_on is not None:
         draft("budget-overrun", "critical", c, line.over_on, line.scope, str(line.over_on), c.cycle.start_date,
-              f"{label} went over its {month} budget on {w.day(line.over_on)}",
-              f"{label} has a budget of {w.credits(line.budget)} credits a cycle; its usage passed it on "
-              f"{w.day(line.over_on)}. In {month} it used {w.credits(line.actual)} credits"
-              f"{' so far' if c.current else ''}, {w.credits(line.variance)} over budget.",
+              f"{label} went over its {month} budget on {fmt.day(line.over_on)}",
+              f"{label} has a budget of {fmt.credits(line.budget)} credits a cycle; its usage passed it on "
+              f"{fmt.day(line.over_on)}. In {month} it used {fmt.credits(line.actual)} credits"
+              f"{' so far' if c.current else ''}, {fmt.credits(line.variance)} over budget.",
               figures)
     elif line.projected_over_on is not None:
         over = line.projected_variance
         draft("budget-overrun", "warning", c, line.projected_over_on, line.scope, "projected", c.cycle.start_date,
-              f"{label} is on pace to go over its {month} budget around {w.day(line.projected_over_on)}",
-              f"{label} has used {w.credits(line.actual)} of its {w.credits(line.budget)}-credit budget. At its own burn "
-              f"rate of {w.credits(line.burn_rate)} credits a day it is on pace for {w.credits(line.projected)} credits, "
-              f"{w.credits(over)} over budget, passing it around {w.day(line.projected_over_on)}.",
+              f"{label} is on pace to go over its {month} budget around {fmt.day(line.projected_over_on)}",
+              f"{label} has used {fmt.credits(line.actual)} of its {fmt.credits(line.budget)}-credit budget. At its own burn "
+              f"rate of {fmt.credits(line.burn_rate)} credits a day it is on pace for {fmt.credits(line.projected)} credits, "
+              f"{fmt.credits(over)} over budget, passing it around {fmt.day(line.projected_over_on)}.",
               figures | {"burn_rate": line.burn_rate, "projected": line.projected, "projected_variance": over},
               projected=True, last=c.pace.as_of_day)

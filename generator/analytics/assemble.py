@@ -24,7 +24,6 @@ from generator.analytics.spikes import Spike, daily_history, find_spikes
 from generator.analytics.tier_replay import TierReplay, replay
 from generator.analytics.trends import Growth, Week, growth, weekly_review
 from generator.config import SiteConfig
-from generator.errors import ConfigError
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import local_date
 from generator.model.details import Details, MemberRow, collect
@@ -71,18 +70,9 @@ class Analytics:
                 and (feature is None or m.feature == feature)]
 
 
-def available_guides(config: SiteConfig) -> set[str]:
-    """Slugs of the guide pages this site will have (an invalid guide is reported by the guide stage)."""
-    try:
-        from generator.site.guides import guide_sources
-
-        return set(guide_sources(config))
-    except (ImportError, ConfigError):
-        return set()
-
-
 def build_analytics(config: SiteConfig, con: duckdb.DuckDBPyConnection, usage: Usage, cycles: list[CycleFigures],
-                    plan: Plan) -> Analytics:
+                    plan: Plan, guides: set[str]) -> Analytics:
+    """`guides`: the slugs of the site's guide pages (a recommendation links its practice's guide when there is one)."""
     details = collect(con, config)
     features = {d.feature for d in usage.days} | set(config.budgets.features)
     teams = {d.team for d in usage.days} | set(config.budgets.teams)
@@ -95,7 +85,7 @@ def build_analytics(config: SiteConfig, con: duckdb.DuckDBPyConnection, usage: U
     tiers = replay(config.tiers, cycles, plan)
     inp = RuleInput(config, details, {c.name: c for c in cycles}, spikes)
     findings = findings_by_cycle(inp, cycles)
-    recs = build_recommendations(config, inp, cycles, plan, tiers, findings, slugs, available_guides(config))
+    recs = build_recommendations(config, inp, cycles, plan, tiers, findings, slugs, guides)
 
     org, by_team, by_feature, medians, weekly, value = {}, {}, {}, {}, {}, {}
     days_of: dict[str, list] = {}

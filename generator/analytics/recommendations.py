@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator import formatting as w
+from generator import formatting as fmt
 from generator.analytics import rules
 from generator.analytics.alerts import scope_slug
 from generator.analytics.rules import Finding, Rule, RuleInput
@@ -199,53 +199,54 @@ def _summary(kind: str, scope: str, per: dict[str, Finding], base: Baseline, sav
 
     cited = sum(f.cited_credits for f in per.values()) / m
     over = f"over the baseline ({', '.join(base.cycles)})"
-    tail = f" That is about {w.credits(savings)} credits a month."
+    tail = f" That is about {fmt.credits(savings)} credits a month."
     name = scope.split(":", 1)[1] if ":" in scope else ""
     if kind == "edit-instead-of-regenerate":
         price = total("edit_price") / len(per)
-        return (f"Image sessions regenerated about {w.credits(total('regenerations') / m)} images a month {over}, for "
-                f"{w.credits(cited)} credits; as edits at {w.credits(price)} credit each they would have cost "
-                f"{w.credits(total('as_edits') / m)}. Assuming {w.pct(rec.regenerate_to_edit_share)} of them could have "
+        return (f"Image sessions regenerated about {fmt.credits(total('regenerations') / m)} images a month {over}, for "
+                f"{fmt.credits(cited)} credits; as edits at {fmt.credits(price)} credit each they would have cost "
+                f"{fmt.credits(total('as_edits') / m)}. Assuming {fmt.pct(rec.regenerate_to_edit_share)} of them could have "
                 f"been edits (regenerate_to_edit_share)." + tail)
     if kind == "upscale-final-only":
-        return (f"About {w.credits(total('nonfinal_upscales') / m)} upscales a month ({w.credits(cited)} credits) {over} were "
+        return (f"About {fmt.credits(total('nonfinal_upscales') / m)} upscales a month ({fmt.credits(cited)} credits) {over} "
+                f"were "
                 f"followed by further changes to the same image, so they were not of the final version. Assuming "
-                f"{w.pct(rec.upscale_avoidable_share)} of them were avoidable (upscale_avoidable_share)." + tail)
+                f"{fmt.pct(rec.upscale_avoidable_share)} of them were avoidable (upscale_avoidable_share)." + tail)
     if kind == "batch-generation":
-        return (f"{w.credits(cited)} credits a month {over} went to single-image generations repeated in one session "
+        return (f"{fmt.credits(cited)} credits a month {over} went to single-image generations repeated in one session "
                 f"with one model, which costs more per image than that model's batches. Assuming "
-                f"{w.pct(rec.batch_share)} of them could have been batched (batch_share)." + tail)
+                f"{fmt.pct(rec.batch_share)} of them could have been batched (batch_share)." + tail)
     if kind == "model-choice":
-        return (f"{w.credits(cited)} credits a month of {name} {over} went to models dearer per item than the cheapest "
+        return (f"{fmt.credits(cited)} credits a month of {name} {over} went to models dearer per item than the cheapest "
                 f"model used for the same operation; at the cheapest model's price the same work would have cost "
-                f"{w.credits(total('excess') / m)} credits less. Assuming {w.pct(rec.model_shift_share)} of that work "
+                f"{fmt.credits(total('excess') / m)} credits less. Assuming {fmt.pct(rec.model_shift_share)} of that work "
                 f"could move (model_shift_share)." + tail)
     if kind == "knowledge-deliberate":
-        return (f"Knowledge base integration in {name} cost a measured premium of {w.credits(total('premium_credits') / m)} "
+        return (f"Knowledge base integration in {name} cost a measured premium of {fmt.credits(total('premium_credits') / m)} "
                 f"credits a month {over} (credits per event with it minus without it, for the same operation and "
-                f"model). Assuming {w.pct(rec.knowledge_avoidable_share)} of that use was not needed "
+                f"model). Assuming {fmt.pct(rec.knowledge_avoidable_share)} of that use was not needed "
                 f"(knowledge_avoidable_share)." + tail)
     if kind == "enhance-final-only":
-        return (f"About {w.credits(total('enhances_before_final') / m)} enhancements a month ({w.credits(cited)} credits) "
+        return (f"About {fmt.credits(total('enhances_before_final') / m)} enhancements a month ({fmt.credits(cited)} credits) "
                 f"{over} were applied to drafts that a later version replaced. Assuming "
-                f"{w.pct(rec.enhance_avoidable_share)} of them were avoidable (enhance_avoidable_share)." + tail)
+                f"{fmt.pct(rec.enhance_avoidable_share)} of them were avoidable (enhance_avoidable_share)." + tail)
     if kind == "chat-context":
-        return (f"About {w.credits(total('restarted_conversations') / m)} short conversations a month "
-                f"({w.credits(cited)} credits) {over} were dropped and restarted within "
-                f"{w.credits(rec.restart_window_minutes)} minutes. Assuming {w.pct(rec.restart_waste_share)} of their "
+        return (f"About {fmt.credits(total('restarted_conversations') / m)} short conversations a month "
+                f"({fmt.credits(cited)} credits) {over} were dropped and restarted within "
+                f"{fmt.credits(rec.restart_window_minutes)} minutes. Assuming {fmt.pct(rec.restart_waste_share)} of their "
                 f"credits were spent re-establishing context (restart_waste_share)." + tail)
     if kind == "daily-pacing":
         days = sum(len(f.figures["spike_days"]) for f in per.values())
-        return (f"{days} spike day{'s' if days != 1 else ''} {over} cost {w.credits(total('excess') / m)} credits a month "
-                f"above the usual day. Assuming a daily budget avoids {w.pct(rec.pacing_spike_share)} of that "
+        return (f"{days} spike day{'s' if days != 1 else ''} {over} cost {fmt.credits(total('excess') / m)} credits a month "
+                f"above the usual day. Assuming a daily budget avoids {fmt.pct(rec.pacing_spike_share)} of that "
                 f"(pacing_spike_share)." + tail)
     if kind == "expiring-credits":
-        return (f"{w.credits(cited)} credits a month expired unused {over}, counting the cycles where more than "
-                f"{w.pct(rec.expiring_share)} of the allocation expired. Assuming {w.pct(rec.expiring_usable_share)} "
+        return (f"{fmt.credits(cited)} credits a month expired unused {over}, counting the cycles where more than "
+                f"{fmt.pct(rec.expiring_share)} of the allocation expired. Assuming {fmt.pct(rec.expiring_usable_share)} "
                 f"could have been put to use before the reset (expiring_usable_share)." + tail)
     if kind == "team-practice":
-        return (f"Team {name} paid {w.credits(total('gap') / m)} credits a month {over} more than the same operations "
-                f"would have cost at the best team's credits per item. Assuming {w.pct(rec.team_practice_share)} of "
+        return (f"Team {name} paid {fmt.credits(total('gap') / m)} credits a month {over} more than the same operations "
+                f"would have cost at the best team's credits per item. Assuming {fmt.pct(rec.team_practice_share)} of "
                 f"that gap can be closed (team_practice_share)." + tail)
     raise ValueError(kind)
 
@@ -274,10 +275,10 @@ def _plan_recommendations(config: SiteConfig, cycles: list[CycleFigures], plan: 
                 "price_per_credit": ppc, "monthly_money_saved": money,
                 "cited_credits_per_month": float(now.annual_cost) / 12 / ppc,
             }
-            summary = (f"The plan signals {plan.signal}: {w.credits(plan.required)} credits a month are required. At that "
-                       f"level {now.tier.name} costs {w.money(float(now.annual_cost))} a year (with top-ups at the observed "
-                       f"price) and {new.tier.name} {w.money(float(new.annual_cost))}: {w.money(money)} a month less, "
-                       f"{w.credits(money / ppc)} credits at the current {w.money(ppc * 1000)} per 1,000 credits.")
+            summary = (f"The plan signals {plan.signal}: {fmt.credits(plan.required)} credits a month are required. At that "
+                       f"level {now.tier.name} costs {fmt.money(float(now.annual_cost))} a year (with top-ups at the observed "
+                       f"price) and {new.tier.name} {fmt.money(float(new.annual_cost))}: {fmt.money(money)} a month less, "
+                       f"{fmt.credits(money / ppc)} credits at the current {fmt.money(ppc * 1000)} per 1,000 credits.")
             out.append(Recommendation(f"tier-change:{_slug_tier(new.tier.name)}", "tier-change",
                                       f"Move from {now.tier.name} to {new.tier.name}", "subscription", money / ppc, summary,
                                       evidence, guide_url(kind, guides), money))
@@ -311,9 +312,9 @@ def _topups_vs_upgrade(config: SiteConfig, cycles: list[CycleFigures], plan: Pla
         "price_per_credit": ppc, "monthly_money_saved": money, "cited_credits_per_month": current.annual_cost / 12 / ppc,
     }
     summary = (f"Replaying the last {len(current.cycles)} complete cycles' demand, {current.tier.name} runs out in "
-               f"{current.ran_out} of them and needs {w.credits(current.topup_credits)} credits of top-ups: "
-               f"{w.money(current.annual_cost)} a year. {best.tier.name} would cost {w.money(best.annual_cost)}, "
-               f"{w.money(money)} a month less ({w.credits(money / ppc)} credits at the current price per credit).")
+               f"{current.ran_out} of them and needs {fmt.credits(current.topup_credits)} credits of top-ups: "
+               f"{fmt.money(current.annual_cost)} a year. {best.tier.name} would cost {fmt.money(best.annual_cost)}, "
+               f"{fmt.money(money)} a month less ({fmt.credits(money / ppc)} credits at the current price per credit).")
     return [Recommendation(f"topups-vs-upgrade:{_slug_tier(best.tier.name)}", "topups-vs-upgrade",
                            f"Upgrade to {best.tier.name} instead of buying top-ups", "subscription", money / ppc, summary,
                            evidence, guide_url(kind, guides), money)]

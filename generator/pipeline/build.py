@@ -15,12 +15,14 @@ from generator.ingest.load import ingest
 from generator.pipeline import stamp as build_stamp
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
-from generator.site.api import api_documents, dumps
+from generator.site.api.documents import api_documents
+from generator.site.api.values import dumps
 from generator.site.downloads import table_csv
 from generator.site.feeds import feed, sitemap
 from generator.site.guides import load_guides
-from generator.site.pages import page_charts, page_tables
-from generator.site.render import Page, environment, pages, render_pages, theme_dir
+from generator.site.page import Page
+from generator.site.pages import page_charts, page_tables, site_pages
+from generator.site.render import environment, render_pages, theme_dir
 from generator.site.writer import SiteFiles, write_site
 
 
@@ -76,13 +78,13 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     try:
         if ingested is not None:
             with _timed(timings, "model", progress):
-                report = build_report(config, ingested)
+                report = build_report(config, ingested, {g.slug for g in guides})
             ingested.persist()  # the ingest cache is written while charts and pages render
             model_cache.save(config, key, report)
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         with _timed(timings, "charts", progress):
-            page_list = pages(report, guides)
+            page_list = site_pages(report, guides)
             chart_svgs, chart_stats = draw_charts(report, page_list)
         files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list)
         if write:
@@ -105,7 +107,7 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
     after a template or CSS edit, which cannot change a chart."""
     files = SiteFiles()
     if page_list is None:
-        page_list = pages(report, guides)
+        page_list = site_pages(report, guides)
     if charts is None:
         with _timed(timings, "charts", progress):
             charts = chart_files(report, page_list)
@@ -130,7 +132,7 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
 
 def draw_charts(report: Report, page_list: list[Page] | None = None) -> tuple[dict[str, str], ChartStats]:
     """Path → SVG of every chart the pages show, drawn only when missing from the chart cache."""
-    return render_charts(page_charts(page_list if page_list is not None else pages(report)), report.config.root)
+    return render_charts(page_charts(page_list if page_list is not None else site_pages(report)), report.config.root)
 
 
 def chart_files(report: Report, page_list: list[Page] | None = None) -> dict[str, str]:

@@ -106,7 +106,7 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
             progress: Callable[[str], None] = lambda _: None) -> int:
     from generator.check import check_site
     from generator.pipeline.build import build
-    from generator.site.api import build_time
+    from generator.site.api.values import build_time
     from generator.site.render import theme_dir
 
     target = target_of(config)
@@ -129,7 +129,7 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
     if live and live.digest == digest[:12]:
         say(f"Nothing to publish: release {live} on {target.label} already has this content (sha256 {digest[:12]}).")
         return 0
-    when = build_time(result.report)
+    when = build_time(result.report.as_of)
     new = ReleaseId((releases[-1].seq if releases else 0) + 1, release_stamp(when), digest[:12])
     link_from = state.current if state.current in state.releases else (str(releases[-1]) if releases else None)
     manifest = {

@@ -30,8 +30,8 @@ class Report:
     events_after_as_of: int
     quarantined: int
     warnings: list[str]
-    analytics: Analytics | None = None  # alerts, budgets, forecast, efficiency, recommendations (analytics.py)
-    data_quality: DataQuality | None = None  # every row accounted for, unknown names, likely missing exports
+    analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
+    data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
 
     @property
     def current(self) -> CycleFigures:
@@ -42,7 +42,8 @@ class Report:
         return (self.cycles[i - 1] if i else None, self.cycles[i + 1] if i + 1 < len(self.cycles) else None)
 
 
-def build_report(config: SiteConfig, ingested: Ingested) -> Report:
+def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Report:
+    """`guides`: the slugs of the site's guide pages."""
     usage: Usage = summarize(ingested, config)
     cycles = build_cycles(config, usage)
     plan = recommend(config, cycles)
@@ -58,6 +59,6 @@ def build_report(config: SiteConfig, ingested: Ingested) -> Report:
         events_after_as_of=usage.events_after_as_of,
         quarantined=len(ingested.quarantined),
         warnings=ingested.warnings,
-        analytics=build_analytics(config, ingested.con, usage, cycles, plan),
+        analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
     )

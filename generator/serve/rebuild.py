@@ -33,7 +33,8 @@ from generator.pipeline.build import build, render_site
 from generator.report.model import Report
 from generator.serve.watcher import ChangeKind
 from generator.site.guides import Guide, guide_environment, guide_sources, guide_values, render_guide
-from generator.site.render import environment, guide_pages, render_pages, template_problem
+from generator.site.pages import guide_pages
+from generator.site.render import environment, render_pages, template_problem
 
 SHOWN_PROBLEMS = 20
 

@@ -7,7 +7,7 @@ Decisions (README "Feed and sitemap"):
 - Atom ids must be absolute IRIs and never change, so they do not depend on where the site is
   served: `urn:creditwise:<site>:cycle:<YYYY-MM>` and `urn:creditwise:<site>:alert:<alert id>`,
   where <site> is base_url without its scheme, made into a slug (two sites published side by side keep apart).
-- `updated`: the feed's is the build time (SOURCE_DATE_EPOCH, else the data's as_of: json_api.build_time);
+- `updated`: the feed's is the build time (SOURCE_DATE_EPOCH, else the data's as_of: site.api.values.build_time);
   a complete cycle's entry is dated its end, the current cycle's the build time; an alert is dated the
   day it was raised (local midnight), a projected alert, whose figures move with each build, the build time.
 - Every text is XML-escaped (names are data); the XML is built with ElementTree, never by string pasting.
@@ -20,12 +20,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
-from generator import formatting as w
+from generator import formatting as fmt
 from generator.analytics.slugs import slugify
 from generator.model.cycles import local_midnight
 from generator.report.model import Report
-from generator.site.api import build_time
-from generator.site.render import Page
+from generator.site.api.values import build_time
+from generator.site.page import Page
 
 ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -72,7 +72,7 @@ def feed(report: Report) -> bytes:
     """One entry per cycle report and per alert, newest first."""
     ET.register_namespace("", ATOM)
     site = report.config.site
-    built = build_time(report)
+    built = build_time(report.as_of)
     tz = report.config.tz
     where = urlsplit(site.base_url)
     prefix = f"urn:creditwise:{slugify(where.netloc + where.path)}"
@@ -90,21 +90,21 @@ def feed(report: Report) -> bytes:
     for c in report.cycles:
         month = f"{c.cycle.start_date:%B %Y}"
         if c.complete:
-            ran_out = f"; ran out on {w.day(c.exhausted_on)}." if c.exhausted_on else "."
-            summary = (f"{month}: {w.credits(c.used)} of {w.credits(c.allocation)} credits used ({w.pct(c.utilization)}), "
-                       f"{w.credits(c.expired)} expired unused{ran_out}")
+            ran_out = f"; ran out on {fmt.day(c.exhausted_on)}." if c.exhausted_on else "."
+            summary = (f"{month}: {fmt.credits(c.used)} of {fmt.credits(c.allocation)} credits used ({fmt.pct(c.utilization)}), "
+                       f"{fmt.credits(c.expired)} expired unused{ran_out}")
             updated = min(c.cycle.end, built)
             title = f"Usage report: {month}"
         else:
-            projected = f"; on pace for {w.credits(c.pace.projected_used)} at the reset" if c.pace else ""
-            summary = (f"{month} so far: {w.credits(c.used)} of {w.credits(c.allocation)} credits used "
-                       f"({w.pct(c.utilization)}){projected}.")
+            projected = f"; on pace for {fmt.credits(c.pace.projected_used)} at the reset" if c.pace else ""
+            summary = (f"{month} so far: {fmt.credits(c.used)} of {fmt.credits(c.allocation)} credits used "
+                       f"({fmt.pct(c.utilization)}){projected}.")
             updated = built
             title = f"Usage report: {month} (in progress)"
         entries.append((updated, f"{prefix}:cycle:{c.name}", {
             "title": title, "link": absolute(report, f"months/{c.name}/"), "summary": summary, "category": "cycle-report",
             "published": c.cycle.start}))
-    for a in report.analytics.alerts if report.analytics else []:
+    for a in report.analytics.alerts:
         raised = local_midnight(a.raised_on, tz)
         entries.append((built if a.projected else raised, f"{prefix}:alert:{quote(a.id, safe=':.-_')}", {
             "title": f"[{a.level}] {a.title}", "link": absolute(report, f"months/{a.cycle}/#alert-{a.id}"),

@@ -24,10 +24,10 @@ import jinja2
 import markdown
 from jinja2.sandbox import SandboxedEnvironment
 
+from generator import formatting as fmt
 from generator.config import SiteConfig
 from generator.errors import ConfigError, Problem
 from generator.resources import GUIDES
-from generator.site.render import fmt_credits, fmt_pct
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE = "---"
@@ -154,7 +154,7 @@ def guide_environment() -> SandboxedEnvironment:
     """Sandboxed: a guide may read values and call filters, nothing that reaches Python internals."""
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
                                lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters |= {"credits": _strict(fmt_credits), "pct": _strict(fmt_pct)}
+    env.filters |= {"credits": _strict(fmt.credits), "pct": _strict(fmt.pct_fixed)}
     return env
 
 

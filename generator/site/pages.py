@@ -7,18 +7,15 @@ including each chart's table), the charts to draw, the sitemap and `api/site.jso
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from generator.report.model import Report
-from generator.site.render import Page, guide_pages
+from generator.site.guides import Guide
+from generator.site.page import Page
 from generator.site.tables import Table, Tables
 from generator.site.views.charts import Chart
 from generator.site.views.month import month_context
 from generator.site.views.scope import feature_context, index_table, team_context
 from generator.site.views.sections import data_quality_context, overview_context, plan_context, recommendations_context
-
-if TYPE_CHECKING:
-    from generator.site.guides import Guide
 
 
 def site_pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
@@ -28,27 +25,33 @@ def site_pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
     for c in report.cycles:
         out.append(Page(f"months/{c.name}/index.html", "month.html", f"{c.cycle.start_date:%B %Y}", month_context(report, c)))
     a = report.analytics
-    if a is not None:
-        out.append(Page("features/index.html", "scopes.html", "Features",
-                        {"kind": "feature", "tables": {"list": index_table(report, "feature")}}))
-        for name, slug in a.feature_slugs.items():
-            out.append(Page(f"features/{slug}/index.html", "feature.html", f"Feature: {name}",
-                            {"name": name, **feature_context(report, name, titles)}))
-        out.append(Page("teams/index.html", "scopes.html", "Teams",
-                        {"kind": "team", "tables": {"list": index_table(report, "team")}}))
-        for name, slug in a.team_slugs.items():
-            out.append(Page(f"teams/{slug}/index.html", "team.html", f"Team: {name}",
-                            {"name": name, **team_context(report, name, titles)}))
+    out.append(Page("features/index.html", "scopes.html", "Features",
+                    {"kind": "feature", "tables": {"list": index_table(report, "feature")}}))
+    for name, slug in a.feature_slugs.items():
+        out.append(Page(f"features/{slug}/index.html", "feature.html", f"Feature: {name}",
+                        {"name": name, **feature_context(report, name, titles)}))
+    out.append(Page("teams/index.html", "scopes.html", "Teams",
+                    {"kind": "team", "tables": {"list": index_table(report, "team")}}))
+    for name, slug in a.team_slugs.items():
+        out.append(Page(f"teams/{slug}/index.html", "team.html", f"Team: {name}",
+                        {"name": name, **team_context(report, name, titles)}))
     out.append(Page("plan/index.html", "plan.html", "Plan", plan_context(report)))
-    if a is not None:
-        out.append(Page("recommendations/index.html", "recommendations.html", "Recommendations",
-                        recommendations_context(report, guide_urls)))
+    out.append(Page("recommendations/index.html", "recommendations.html", "Recommendations",
+                    recommendations_context(report, guide_urls)))
     out.append(Page("data-quality/index.html", "data_quality.html", "Data quality", data_quality_context(report)))
     out += guide_pages(guides)
     out.append(not_found_page(report))
     for page in out:
         page.context["tables"] = Tables(page.context.get("tables", {}))
     return out
+
+
+def guide_pages(guides: Sequence[Guide]) -> list[Page]:
+    """`guides/` and one page per guide; the preview server re-renders just these when a guide changes."""
+    if not guides:
+        return []
+    out = [Page("guides/index.html", "guides.html", "Guides", {"guides": list(guides)})]
+    return out + [Page(g.path, "guide.html", g.title, {"guide": g}) for g in guides]
 
 
 def not_found_page(report: Report) -> Page:

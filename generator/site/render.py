@@ -6,45 +6,21 @@ and the site works under any path prefix.
 
 from __future__ import annotations
 
-import datetime as dt
 import traceback
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
+from generator import formatting as fmt
 from generator.config import SiteConfig
 from generator.errors import ConfigError, Problem
 from generator.report.model import Report
 from generator.resources import THEMES
-from generator.site.api import level_key
+from generator.site.api.values import level_key
+from generator.site.page import Page
 from generator.site.tables import Cell, Link
-
-if TYPE_CHECKING:  # guides imports this module's filters
-    from generator.site.guides import Guide
-
-
-
-@dataclass(frozen=True)
-class Page:
-    path: str  # file path in the site, e.g. "months/2026-05/index.html"
-    template: str
-    title: str
-    context: dict[str, Any] = field(default_factory=dict)
-    listed: bool = True  # in the sitemap and api/site.json (404.html is not)
-    base: str | None = None  # links start here instead of the relative root (404.html: base_url)
-
-    @property
-    def root(self) -> str:
-        return self.base if self.base is not None else "../" * self.path.count("/")
-
-    @property
-    def url(self) -> str:
-        """Directory-style URL relative to the site root (SPEC §4), e.g. "months/2026-05/"."""
-        return self.path.removesuffix("index.html")
 
 
 def theme_dir(config: SiteConfig) -> Path:
@@ -53,26 +29,6 @@ def theme_dir(config: SiteConfig) -> Path:
         if (base / config.site.theme / "templates").is_dir():
             return base / config.site.theme
     raise ConfigError([Problem(config.path.name, None, "site.theme", f"no theme named {config.site.theme!r}")])
-
-
-def fmt_credits(value: Decimal | float | int | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{float(value):,.1f}".removesuffix(".0")
-
-
-def fmt_pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
-
-
-def fmt_date(value: dt.date | None) -> str:
-    return "—" if value is None else f"{value:%a %-d %b %Y}"
-
-
-def fmt_instant(value: dt.datetime) -> str:
-    return f"{value:%-d %b %Y, %H:%M} ({value:%Z})"
 
 
 def _signed(text: str, value: float) -> str:
@@ -88,19 +44,19 @@ def fmt_cell(value: Any, kind: str = "text") -> str:
     if isinstance(value, Link):
         return value.text
     if kind in ("credits", "mixed") and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-        return fmt_credits(value)
+        return fmt.credits(value)
     if kind == "signed":
-        return _signed(fmt_credits(abs(value)), value)
+        return _signed(fmt.credits(abs(value)), value)
     if kind == "int":
         return f"{value:,}"
     if kind == "pct":
-        return fmt_pct(value)
+        return fmt.pct_fixed(value)
     if kind == "signed_pct":
         return _signed(f"{abs(value):.1%}", value)
     if kind == "points":
         return _signed(f"{abs(value) * 100:.1f} pts", value)
     if kind == "date":
-        return fmt_date(value)
+        return fmt.day(value)
     if kind == "money":
         return f"{value:,.2f}"
     if kind == "rate":
@@ -132,26 +88,11 @@ def environment(config: SiteConfig) -> jinja2.Environment:
         # every template again was a third of the page stage.
         bytecode_cache=jinja2.FileSystemBytecodeCache(_bytecode_dir(config)),
     )
-    env.filters |= {"credits": fmt_credits, "pct": fmt_pct, "date": fmt_date, "instant": fmt_instant,
+    env.filters |= {"credits": fmt.credits, "pct": fmt.pct_fixed, "date": fmt.day, "instant": fmt.instant,
                     "level": level_key, "cell": fmt_cell}
     env.tests["link"] = lambda value: isinstance(value, Link)
     env.globals["zip"] = zip
     return env
-
-
-def pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
-    """Every page of the site with its context (site_pages.py, which imports this module)."""
-    from generator.site.pages import site_pages
-
-    return site_pages(report, guides)
-
-
-def guide_pages(guides: Sequence[Guide]) -> list[Page]:
-    """`guides/` and one page per guide; the preview server re-renders just these when a guide changes."""
-    if not guides:
-        return []
-    out = [Page("guides/index.html", "guides.html", "Guides", {"guides": list(guides)})]
-    return out + [Page(g.path, "guide.html", g.title, {"guide": g}) for g in guides]
 
 
 def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page]) -> dict[str, str]:

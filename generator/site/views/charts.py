@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from generator import formatting as w
+from generator import formatting as fmt
 from generator.model.cycle_report import CycleFigures
 from generator.report.model import Report
 from generator.site.tables import Table, table
@@ -36,15 +36,15 @@ def month_name(c: CycleFigures) -> str:
 
 
 def daily_chart(report: Report, c: CycleFigures) -> Chart:
-    spikes = {s.day for s in report.analytics.spikes if s.cycle == c.name} if report.analytics else set()
+    spikes = {s.day for s in report.analytics.spikes if s.cycle == c.name}
     shown = c.daily if c.pace is None else [(d, v) for d, v in c.daily if d <= c.pace.as_of_day]
     target = c.daily_target
     over = [d for d, v in shown if float(v) > target]
     busiest = max(shown, key=lambda dv: (dv[1], -dv[0].toordinal()), default=None)
     summary = (f"{len(over)} of the {len(shown)} days {'so far ' if c.pace else ''}used more than the daily target of "
-               f"{w.credits(target)} credits.")
+               f"{fmt.credits(target)} credits.")
     if busiest is not None and busiest[1] > 0:
-        summary += f" The busiest day was {w.day(busiest[0])} with {w.credits(busiest[1])} credits."
+        summary += f" The busiest day was {fmt.day(busiest[0])} with {fmt.credits(busiest[1])} credits."
     if spikes:
         summary += f" {len(spikes)} spike day{'s are' if len(spikes) != 1 else ' is'} hatched."
     rows = [[d, v, target, d in spikes] for d, v in c.daily]
@@ -63,23 +63,23 @@ def daily_chart(report: Report, c: CycleFigures) -> Chart:
 def cumulative_chart(report: Report, c: CycleFigures) -> Chart:
     days = [d for d, _ in c.daily]
     pace = c.pace_line
-    levels = [(w.pct(t), v) for t, v in c.threshold_credits.items()]
+    levels = [(fmt.pct(t), v) for t, v in c.threshold_credits.items()]
     projection = None
     name = month_name(c)
     if c.pace is not None:
         p = c.pace
         projection = [(p.as_of_day, float(c.used)), (days[-1], p.projected_used)]
         on_pace_today = pace[len(c.cumulative_to_date) - 1]
-        summary = (f"By {w.day(p.as_of_day)} the cycle had used {w.credits(c.used)} of its {w.credits(c.allocation)} "
-                   f"credits ({w.pct(c.utilization)}); even pace would be {w.credits(on_pace_today)} by then. At the "
-                   f"burn rate of {w.credits(p.burn_rate)} credits a day it ends at about {w.credits(p.projected_used)} "
-                   + (f"and runs out around {w.day(p.projected_exhaustion)}." if p.projected_exhaustion
+        summary = (f"By {fmt.day(p.as_of_day)} the cycle had used {fmt.credits(c.used)} of its {fmt.credits(c.allocation)} "
+                   f"credits ({fmt.pct(c.utilization)}); even pace would be {fmt.credits(on_pace_today)} by then. At the "
+                   f"burn rate of {fmt.credits(p.burn_rate)} credits a day it ends at about {fmt.credits(p.projected_used)} "
+                   + (f"and runs out around {fmt.day(p.projected_exhaustion)}." if p.projected_exhaustion
                       else "credits, within its allocation."))
     else:
-        crossed = [f"{w.pct(t)} on {w.day(d)}" for t, d in c.thresholds.items() if d is not None]
-        summary = (f"The cycle used {w.credits(c.used)} of its {w.credits(c.allocation)} credits ({w.pct(c.utilization)})"
+        crossed = [f"{fmt.pct(t)} on {fmt.day(d)}" for t, d in c.thresholds.items() if d is not None]
+        summary = (f"The cycle used {fmt.credits(c.used)} of its {fmt.credits(c.allocation)} credits ({fmt.pct(c.utilization)})"
                    + (f"; it crossed {', '.join(crossed)}" if crossed else "")
-                   + (f" and ran out on {w.day(c.exhausted_on)}." if c.exhausted_on else "."))
+                   + (f" and ran out on {fmt.day(c.exhausted_on)}." if c.exhausted_on else "."))
     cumulative = [float(v) for v in c.cumulative_to_date]
     rows = [[d, c.cumulative[i] if i < len(cumulative) else None, pace[i]] for i, d in enumerate(days)]
     title = f"Cumulative credits against even pace, {name}"
@@ -92,8 +92,8 @@ def cumulative_chart(report: Report, c: CycleFigures) -> Chart:
         summary,
         table(f"months/{c.name}/cumulative.csv", f"Cumulative credits, {name}",
               [("date", "Day", "date"), ("cumulative", "Used so far", "credits"), ("even_pace", "Even pace", "credits")],
-              rows, note=f"Allocation {w.credits(c.allocation)} credits; notify levels at "
-                         + ", ".join(f"{label} ({w.credits(v)})" for label, v in levels) + "."))
+              rows, note=f"Allocation {fmt.credits(c.allocation)} credits; notify levels at "
+                         + ", ".join(f"{label} ({fmt.credits(v)})" for label, v in levels) + "."))
 
 
 def stack(names: list[str], per_cycle: list[dict[str, float]]) -> list[dict[str, Any]]:
@@ -123,7 +123,7 @@ def cycles_by_feature_chart(report: Report) -> Chart:
     summary = (f"{len(cycles)} billing cycle{'s' if len(cycles) != 1 else ''} from {cycles[0].name} to {cycles[-1].name}. "
                f"The busiest was {max(cycles, key=lambda c: (c.used, c.name)).name}; "
                f"{sum(c.exhausted_on is not None for c in cycles)} ran out of credits. {cur.name} is in progress "
-               f"with {w.credits(cur.used)} credits used so far.")
+               f"with {fmt.credits(cur.used)} credits used so far.")
     title = "Credits per billing cycle, by feature"
     rows = [[c.name, c.allocation, c.used, *[c.by_feature.get(f, Decimal(0)) for f in report.features]] for c in cycles]
     return Chart(
@@ -143,9 +143,9 @@ def utilization_chart(report: Report) -> Chart:
     cycles = report.cycles
     high = [c.name for c in cycles if c.utilization >= th.upgrade_utilization]
     low = [c.name for c in cycles if c.complete and c.utilization < th.downgrade_utilization]
-    summary = (f"{len(high)} of {len(cycles)} cycles used at least {w.pct(th.upgrade_utilization)} of their allocation"
+    summary = (f"{len(high)} of {len(cycles)} cycles used at least {fmt.pct(th.upgrade_utilization)} of their allocation"
                + (f" ({', '.join(high)})" if high else "") + f"; {len(low)} complete cycle{'s' if len(low) != 1 else ''} "
-               f"stayed below {w.pct(th.downgrade_utilization)}" + (f" ({', '.join(low)})." if low else "."))
+               f"stayed below {fmt.pct(th.downgrade_utilization)}" + (f" ({', '.join(low)})." if low else "."))
     title = "Share of the allocation used per billing cycle"
     return Chart(
         "charts/utilization.svg", "utilization_bars",
@@ -170,13 +170,13 @@ def scope_trend_chart(kind: str, doc: dict[str, Any], path_dir: str, split: str,
     names = sorted({k for d in per for k in d})
     series = stack(names, per) if names else []
     budget = doc["budget"]
-    line = {"label": f"budget ({w.credits(budget)} a cycle)", "value": float(budget)} if budget is not None else None
+    line = {"label": f"budget ({fmt.credits(budget)} a cycle)", "value": float(budget)} if budget is not None else None
     title = f"Credits per billing cycle, {kind} {name}"
     over = [c["cycle"] for c in cycles if budget is not None and c["credits"] > budget]
-    summary = (f"{w.credits(sum(c['credits'] for c in cycles))} credits over {len(cycles)} cycles; "
-               f"{w.credits(cycles[-1]['credits'])} so far in {cycles[-1]['cycle']}.")
+    summary = (f"{fmt.credits(sum(c['credits'] for c in cycles))} credits over {len(cycles)} cycles; "
+               f"{fmt.credits(cycles[-1]['credits'])} so far in {cycles[-1]['cycle']}.")
     if budget is not None:
-        summary += (f" Over the budget of {w.credits(budget)} in {len(over)} cycle{'s' if len(over) != 1 else ''}"
+        summary += (f" Over the budget of {fmt.credits(budget)} in {len(over)} cycle{'s' if len(over) != 1 else ''}"
                     + (f" ({', '.join(over)})." if over else "."))
     rows = [[c["cycle"], c["credits"], c["share_of_used"], *[d.get(n, 0) for n in names],
              c["budget"]["budget"] if c["budget"] else None, c["budget"]["variance"] if c["budget"] else None]

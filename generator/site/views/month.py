@@ -22,12 +22,12 @@ def share(part: Decimal | float | None, whole: Decimal | float | None) -> float 
 
 
 def feature_link(report: Report, name: str) -> Link | str:
-    slug = report.analytics.feature_slugs.get(name) if report.analytics else None
+    slug = report.analytics.feature_slugs.get(name)
     return Link(name, f"features/{slug}/index.html") if slug else name
 
 
 def team_link(report: Report, name: str) -> Link | str:
-    slug = report.analytics.team_slugs.get(name) if report.analytics else None
+    slug = report.analytics.team_slugs.get(name)
     return Link(name, f"teams/{slug}/index.html") if slug else name
 
 
@@ -47,18 +47,17 @@ def month_context(report: Report, c: CycleFigures) -> dict[str, Any]:
                            "charts": {"daily": daily_chart(report, c), "cumulative": cumulative_chart(report, c)}}
     tables: dict[str, Table] = {"thresholds": thresholds_table(c)}
     a = report.analytics
-    budgets = {line.scope: line for line in a.budgets.get(c.name, [])} if a else {}
+    budgets = {line.scope: line for line in a.budgets.get(c.name, [])}
     tables["features"] = breakdown_table(report, c, "feature", c.by_feature, budgets)
     tables["teams"] = breakdown_table(report, c, "team", c.by_team, budgets)
-    if a is not None:
-        out |= {"alerts": a.alerts_of(c.name), "forecast": a.forecast if c.current else None,
-                "growth": a.growth.get(c.name), "roi": a.roi.get(c.name)}
-        tables["weekly"] = weekly_table(report, c)
-        tables["budgets"] = budget_table(report, c)
-        tables["chargeback"] = chargeback_table(report, c)
-        tables["recommendations"] = findings_table(report, c)
-        if c.name in a.roi:
-            tables["roi"] = roi_table(report, c)
+    out |= {"alerts": a.alerts_of(c.name), "forecast": a.forecast if c.current else None,
+            "growth": a.growth.get(c.name), "roi": a.roi.get(c.name)}
+    tables["weekly"] = weekly_table(report, c)
+    tables["budgets"] = budget_table(report, c)
+    tables["chargeback"] = chargeback_table(report, c)
+    tables["recommendations"] = findings_table(report, c)
+    if c.name in a.roi:
+        tables["roi"] = roi_table(report, c)
     out["tables"] = {k: t for k, t in tables.items() if t is not None}
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.report.model import Report
-from generator.site.api_analytics import feature_json, team_json
+from generator.site.api.scopes import feature_json, team_json
 from generator.site.tables import Cell, Link, Table, table
 from generator.site.views.charts import scope_trend_chart
 from generator.site.views.month import feature_link, share, team_link

@@ -27,18 +27,16 @@ def overview_context(report: Report) -> dict[str, Any]:
     a = report.analytics
     cur = report.current
     dq = report.data_quality
+    alerts = a.alerts_of(cur.name)
     out: dict[str, Any] = {
         "charts": {"cumulative": cumulative_chart(report, cur), "by_feature": cycles_by_feature_chart(report)},
         "tables": {"cycles": cycles_table(report)},
-        "quarantined": dq.quarantined if dq is not None else report.quarantined,
-        "alerts": [], "more_alerts": 0, "recommendations": [], "forecast": None,
+        "quarantined": dq.quarantined,
+        "alerts": alerts[:OVERVIEW_ALERTS], "more_alerts": max(0, len(alerts) - OVERVIEW_ALERTS),
+        "recommendations": a.recommendations[:OVERVIEW_RECOMMENDATIONS],
+        "recommendations_total": len(a.recommendations),
+        "forecast": a.forecast,
     }
-    if a is not None:
-        alerts = a.alerts_of(cur.name)
-        out |= {"alerts": alerts[:OVERVIEW_ALERTS], "more_alerts": max(0, len(alerts) - OVERVIEW_ALERTS),
-                "recommendations": a.recommendations[:OVERVIEW_RECOMMENDATIONS],
-                "recommendations_total": len(a.recommendations),
-                "forecast": a.forecast}
     return out
 
 
@@ -58,7 +56,7 @@ def plan_context(report: Report) -> dict[str, Any]:
             note=("Tiers short of the required level are topped up at the observed price per top-up credit."
                   if plan.topup_rate is not None else
                   "No top-ups were bought, so tiers short of the required level show their price alone."))
-    replay = report.analytics.replay if report.analytics else []
+    replay = report.analytics.replay
     if replay:
         tables["replay"] = table(
             "plan/tier-replay.csv", f"Every tier replayed against the demand of {', '.join(c.cycle for c in replay[0].cycles)}",
@@ -100,7 +98,7 @@ def recommendations_context(report: Report, guide_urls: set[str]) -> dict[str, A
 
 def data_quality_context(report: Report) -> dict[str, Any]:
     dq = report.data_quality
-    files = dq.files if dq is not None else report.files
+    files = dq.files
     tables = {"files": table(
         "data-quality/files.csv", "Rows read from each export",
         [("file", "Export"), ("rows", "Rows read", "int"), ("counted", "Counted", "int"),
@@ -109,24 +107,23 @@ def data_quality_context(report: Report) -> dict[str, Any]:
         note="Rows read = counted + duplicates merged + left out. A duplicate is a row whose event_id and content "
              "were already counted from another row (overlapping exports).")}
     out: dict[str, Any] = {"dq": dq, "files": files, "warnings": report.warnings}
-    if dq is not None:
-        tables["quarantined"] = table(
-            "data-quality/quarantined.csv", "Rows left out (quarantined)",
-            [("file", "Export"), ("line", "Line or row"), ("column", "Column"), ("reason", "Reason"), ("event_id", "event_id")],
-            [[p.file, p.line if p.unit == "line" else f"{p.unit} {p.line}", p.where, p.reason, p.event_id]
-             for p in dq.problems])
-        tables["unknown"] = table(
-            "data-quality/unknown-names.csv", "Features and operations the spec does not know",
-            [("feature", "Feature"), ("operation", "Operation"), ("events", "Events", "int"), ("credits", "Credits", "credits"),
-             ("why", "Why listed")],
-            [[u.feature, u.operation, u.events, u.credits, u.why] for u in dq.unknown],
-            note="They are counted and reported under their own names.")
-        tables["gaps"] = table(
-            "data-quality/gaps.csv", "Days without a single event (an export may be missing)",
-            [("first", "From", "date"), ("last", "To", "date"), ("days", "Days", "int"),
-             ("workdays", "Usual working days in it", "int")],
-            [[g.first, g.last, g.days, g.workdays] for g in dq.gaps])
-        out["weekdays"] = ", ".join(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[d]
-                                    for d in dq.usual_weekdays)
+    tables["quarantined"] = table(
+        "data-quality/quarantined.csv", "Rows left out (quarantined)",
+        [("file", "Export"), ("line", "Line or row"), ("column", "Column"), ("reason", "Reason"), ("event_id", "event_id")],
+        [[p.file, p.line if p.unit == "line" else f"{p.unit} {p.line}", p.where, p.reason, p.event_id]
+         for p in dq.problems])
+    tables["unknown"] = table(
+        "data-quality/unknown-names.csv", "Features and operations the spec does not know",
+        [("feature", "Feature"), ("operation", "Operation"), ("events", "Events", "int"), ("credits", "Credits", "credits"),
+         ("why", "Why listed")],
+        [[u.feature, u.operation, u.events, u.credits, u.why] for u in dq.unknown],
+        note="They are counted and reported under their own names.")
+    tables["gaps"] = table(
+        "data-quality/gaps.csv", "Days without a single event (an export may be missing)",
+        [("first", "From", "date"), ("last", "To", "date"), ("days", "Days", "int"),
+         ("workdays", "Usual working days in it", "int")],
+        [[g.first, g.last, g.days, g.workdays] for g in dq.gaps])
+    out["weekdays"] = ", ".join(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[d]
+                                for d in dq.usual_weekdays)
     out["tables"] = {k: t for k, t in tables.items() if t.rows}
     return out

@@ -1,42 +1,17 @@
-"""Stage 5a (continued): the analytics in the JSON API (SPEC §4).
-
-api/alerts.json and api/recommendations.json keep the spec's fields first and add what pages and the
-feed need (contributors, figures, guide, summary); api/features/<slug>.json and api/teams/<slug>.json
-hold the figures of those pages; months and the plan gain forecast, weekly review, budgets,
-chargeback, efficiency, ROI, growth and the tier replay. Field names are the spec's where it has them.
+"""The feature and team documents (`api/features/<slug>.json`, `api/teams/<slug>.json`): per cycle credits,
+operations, models, cost per operation, efficiency, budget vs actual and members. Feature and team pages
+are rendered from these very documents, so a page and its JSON cannot disagree.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from generator.analytics.alerts import Alert
 from generator.analytics.assemble import Analytics
 from generator.analytics.budgets import BudgetLine
 from generator.analytics.efficiency import CostLine, Efficiency
-from generator.analytics.recommendations import Recommendation
-from generator.model.cycle_report import CycleFigures
 from generator.report.model import Report
-from generator.site.api import iso, number
-
-
-def alert_json(a: Alert) -> dict[str, Any]:
-    return {
-        "id": a.id, "kind": a.kind, "level": a.level, "cycle": a.cycle, "date": iso(a.date), "scope": a.scope,
-        "title": a.title, "detail": a.detail,
-        "raised_on": iso(a.raised_on), "projected": a.projected, "url": f"months/{a.cycle}/",
-        "contributors": {dim: {"name": t.name, "credits": number(t.credits), "share": t.share}
-                         for dim, t in a.contributors.items()},
-        "figures": a.figures,
-    }
-
-
-def recommendation_json(r: Recommendation, rank: int) -> dict[str, Any]:
-    return {
-        "id": r.id, "kind": r.kind, "title": r.title, "scope": r.scope,
-        "estimated_monthly_savings": r.estimated_monthly_savings, "evidence": r.evidence,
-        "rank": rank, "summary": r.summary, "guide": r.guide, "monthly_money_saved": r.monthly_money,
-    }
+from generator.site.api.values import iso, number
 
 
 def cost_lines_json(lines: list[CostLine]) -> list[dict[str, Any]]:
@@ -75,71 +50,6 @@ def budget_json(b: BudgetLine) -> dict[str, Any]:
             "actual": number(b.actual), "variance": number(b.variance), "used_share": b.used_share,
             "over_on": iso(b.over_on), "burn_rate": b.burn_rate, "projected": b.projected,
             "projected_variance": b.projected_variance, "projected_over_on": iso(b.projected_over_on)}
-
-
-def month_extras(report: Report, c: CycleFigures) -> dict[str, Any]:
-    a: Analytics = report.analytics
-    ids = a.recommendation_ids()
-    g = a.growth[c.name]
-    doc: dict[str, Any] = {}
-    if c.current and a.forecast is not None:
-        f = a.forecast
-        doc |= {
-            "projected_used_low": f.low, "projected_used_high": f.high, "chance_of_running_out": f.chance_of_running_out,
-            "forecast": {"interval": f.interval, "projected_used": f.projected_used, "low": f.low, "high": f.high,
-                         "chance_of_running_out": f.chance_of_running_out, "spread": f.spread,
-                         "fallback_spread": f.fallback_spread, "method": f.method,
-                         "reference_cycles": [{"cycle": r.cycle, "projected_rest": r.projected_rest,
-                                               "actual_rest": r.actual_rest, "log_error": r.log_error}
-                                              for r in f.references]},
-        }
-    doc |= {
-        "weekly": [{"year": wk.year, "week": wk.week, "first": iso(wk.first), "last": iso(wk.last), "days": wk.days,
-                    "credits": number(wk.credits), "target": wk.target, "variance": wk.variance,
-                    "top_feature": wk.top_feature, "top_team": wk.top_team, "alerts": wk.alerts}
-                   for wk in a.weekly[c.name]],
-        "budgets": [budget_json(b) for b in a.budgets.get(c.name, [])],
-        "chargeback": [{"team": t.team, "credits": number(t.credits), "share": t.share, "cost": t.cost,
-                        "expired_credits": t.expired_credits, "expired_cost": t.expired_cost}
-                       for t in a.chargeback[c.name]],
-        "spikes": [{"date": iso(s.day), "credits": number(s.credits), "median": s.median, "factor": s.factor}
-                   for s in a.spikes if s.cycle == c.name],
-        "growth": {"basis": g.basis, "value": g.value, "previous_cycle": g.previous_cycle, "previous_used": g.previous_used,
-                   "change": g.change, "change_ratio": g.change_ratio, "same_month_last_year": g.last_year_cycle,
-                   "last_year_used": g.last_year_used, "last_year_change": g.last_year_change,
-                   "last_year_ratio": g.last_year_ratio},
-        "efficiency": efficiency_json(a.efficiency[c.name]),
-        "roi": _roi_json(a, c.name),
-        "alerts": [al.id for al in a.alerts_of(c.name)],
-        "recommendations": [{"kind": kind, "scope": scope, "id": ids.get((kind, scope)), "savings": f.savings,
-                             "cited_credits": f.cited_credits}
-                            for (kind, scope), f in sorted(a.findings.get(c.name, {}).items(),
-                                                           key=lambda kv: (-kv[1].savings, kv[0]))],
-    }
-    return doc
-
-
-def _roi_json(a: Analytics, cycle: str) -> dict[str, Any] | None:
-    r = a.roi.get(cycle)
-    if r is None:
-        return None
-    return {"hourly_rate": r.hourly_rate, "hours_saved": r.hours_saved, "value": r.value, "cost": r.cost, "net": r.net,
-            "ratio": r.ratio, "by_operation": [{"key": x.key, "events": x.events, "minutes_saved": x.minutes_saved,
-                                                "value": x.value} for x in r.lines]}
-
-
-def plan_extras(report: Report) -> dict[str, Any]:
-    replay = report.analytics.replay
-    return {"tier_replay": {
-        "cycles": [r.cycle for r in replay[0].cycles] if replay else [],
-        "topup_price_per_credit": number(report.plan.topup_rate),
-        "tiers": [{"name": r.tier.name, "monthly_credits": number(r.tier.monthly_credits),
-                   "monthly_price": number(r.tier.monthly_price), "current": r.current, "cycles_ran_out": r.ran_out,
-                   "expired": r.expired, "topup_credits": r.topup_credits, "topups_priced": r.topups_priced,
-                   "annual_cost": r.annual_cost,
-                   "per_cycle": [{"cycle": x.cycle, "demand": x.demand, "ran_out": x.ran_out, "expired": x.expired,
-                                  "topup_credits": x.topup_credits} for x in r.cycles]} for r in replay],
-    }}
 
 
 def _members_json(rows) -> list[dict[str, Any]]:
@@ -230,30 +140,3 @@ def _sums(rows, key: str) -> dict[str, dict[str, Any]]:
         a[1] += r.credits
         a[2] += r.quantity
     return {k: {"events": v[0], "credits": number(v[1]), "quantity": v[2]} for k, v in sorted(acc.items())}
-
-
-def analytics_documents(report: Report) -> dict[str, Any]:
-    """The analytics' own documents: alerts, recommendations, one per feature and team."""
-    a = report.analytics
-    docs: dict[str, Any] = {
-        "api/alerts.json": [alert_json(al) for al in a.alerts],
-        "api/recommendations.json": [recommendation_json(r, i + 1) for i, r in enumerate(a.recommendations)],
-    }
-    for feature, slug in a.feature_slugs.items():
-        docs[f"api/features/{slug}.json"] = feature_json(report, feature)
-    for team, slug in a.team_slugs.items():
-        docs[f"api/teams/{slug}.json"] = team_json(report, team)
-    return docs
-
-
-def extend_documents(report: Report, docs: dict[str, Any]) -> dict[str, Any]:
-    """The foundation's documents with the analytics fields added, plus the analytics' own documents."""
-    a = report.analytics
-    out = dict(docs)
-    out["api/site.json"] = docs["api/site.json"] | {"slugs": {"features": a.feature_slugs, "teams": a.team_slugs},
-                                                    "alerts": len(a.alerts), "recommendations": len(a.recommendations)}
-    out["api/plan.json"] = docs["api/plan.json"] | plan_extras(report)
-    for c in report.cycles:
-        key = f"api/months/{c.name}.json"
-        out[key] = docs[key] | month_extras(report, c)
-    return out | analytics_documents(report)
