@@ -15,6 +15,7 @@ import duckdb
 
 from generator.errors import DataError, Problem
 from generator.ingest.exports import COLUMNS, ExportFile
+from generator.ingest.sql import CSV_OPTIONS, EVENT_COLUMNS, quote_sql, typed_sql
 
 STRUCTURAL = {
     "TOO MANY COLUMNS": "the row has more fields than the header",
@@ -23,10 +24,6 @@ STRUCTURAL = {
     "INVALID ENCODING": "not valid UTF-8; save the export as UTF-8",
     "LINE SIZE OVER MAXIMUM": "the line is longer than 8 MiB",
 }
-
-
-def quote_sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -90,7 +87,6 @@ class Diagnostics:
         return {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()}
 
     def _load_csv(self, e: ExportFile, path: str, loaded: Loaded) -> None:
-        from generator.ingest.load import CSV_OPTIONS
 
         spec = ", ".join(f"'{c}': 'VARCHAR'" for c in e.header)
         rej, scan = f"{loaded.table}_rejects", f"{loaded.table}_scans"
@@ -139,7 +135,6 @@ class Diagnostics:
 
     def explain(self, source: str, bad_file_ids: set[int], conflicts: list[str]) -> None:
         """Name every bad row of those files and every place of each conflicting event_id."""
-        from generator.ingest.load import typed_sql
 
         conflict_ids: set[int] = set()
         if conflicts:
@@ -164,7 +159,6 @@ class Diagnostics:
         return f"SELECT {cols}, {self.ids[path]} AS file_id, line FROM {self.loaded[path].table}"
 
     def _explain_conflicts(self, files: list[str], conflicts: list[str]) -> None:
-        from generator.ingest.load import EVENT_COLUMNS, typed_sql
 
         union = "\nUNION ALL ".join(self._one(p) for p in files)
         rows = self.con.execute(f"""SELECT event_id, file_id, line, hash({EVENT_COLUMNS}) AS content

@@ -155,3 +155,12 @@ class ContentHashes:
     def save(self) -> None:
         if self._seen != self._known:
             write_atomic(self.path, json.dumps(self._seen, sort_keys=True))
+
+
+@dataclass
+class FileStats:
+    shown: str
+    rows: int = 0
+    counted: int = 0
+    duplicate: int = 0
+    quarantined: int = 0

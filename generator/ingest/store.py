@@ -14,18 +14,14 @@ import contextlib
 import enum
 import os
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from generator import __version__
 from generator.config import SiteConfig
 from generator.errors import Problem
-from generator.ingest.exports import ContentHashes, ExportFile
-
-if TYPE_CHECKING:
-    from generator.ingest.load import FileStats
+from generator.ingest.exports import ContentHashes, ExportFile, FileStats
+from generator.ingest.sql import EVENT_COLUMNS, conflicting_ids, fast_read, quote_sql
 
 SCHEMA_VERSION = "3"
 
@@ -36,13 +32,9 @@ class StoreState(enum.Enum):
     REUSED = "reused"
 
 
-def quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def path_list(exports: list[ExportFile]) -> str:
     """A SQL list literal of the exports' paths, indexed by file id + 1."""
-    return "[" + ", ".join(quote(str(e.path)) for e in exports) + "]"
+    return "[" + ", ".join(quote_sql(str(e.path)) for e in exports) + "]"
 
 
 class EventStore:
@@ -68,7 +60,7 @@ class EventStore:
         if not self.path.exists():
             return StoreState.COLD
         try:
-            self.con.execute(f"ATTACH {quote(str(self.path))} AS cache (READ_ONLY)")
+            self.con.execute(f"ATTACH {quote_sql(str(self.path))} AS cache (READ_ONLY)")
             meta = dict(self.con.execute("SELECT key, value FROM cache.meta").fetchall())
             stored = dict(self.con.execute("SELECT path, sha FROM cache.files").fetchall())
         except duckdb.Error:
@@ -82,7 +74,7 @@ class EventStore:
             return StoreState.REUSED
         self._detach()
         try:
-            self.con.execute(f"ATTACH {quote(str(self.path))} AS cache")
+            self.con.execute(f"ATTACH {quote_sql(str(self.path))} AS cache")
         except duckdb.Error:
             return StoreState.COLD  # another build holds it: work without it
         return StoreState.INCREMENTAL
@@ -95,7 +87,6 @@ class EventStore:
             self.con.execute("DETACH DATABASE IF EXISTS cache")
 
     def file_stats(self) -> list[FileStats]:
-        from generator.ingest.load import FileStats
 
         rows = self.con.execute("SELECT path, shown, rows, quarantined FROM cache.files").fetchall()
         stats = {path: FileStats(shown, rows=n, quarantined=q) for path, shown, n, q in rows}
@@ -111,9 +102,8 @@ class EventStore:
 
     # -- growing ------------------------------------------------------------------------------
 
-    def append_new(self, fast_read: Callable[[duckdb.DuckDBPyConnection, list[ExportFile], str], bool]) -> bool:
+    def append_new(self) -> bool:
         """Read only the exports the cache has not seen; False when that needs a fresh build instead."""
-        from generator.ingest.load import EVENT_COLUMNS, conflicting_ids
 
         stored = {r[0] for r in self.con.execute("SELECT path FROM cache.files").fetchall()}
         new = [e for e in self.exports if str(e.path) not in stored]
@@ -168,13 +158,12 @@ class EventStore:
 
     def _write(self, con: duckdb.DuckDBPyConnection, files: list[FileStats], problems: list[Problem],
                conflicts: list[str]) -> None:
-        from generator.ingest.load import EVENT_COLUMNS
 
         tmp = self.path.with_name(f"events.{os.getpid()}.tmp")
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)
-            con.execute(f"ATTACH {quote(str(tmp))} AS fresh")
+            con.execute(f"ATTACH {quote_sql(str(tmp))} AS fresh")
             con.execute(f"""CREATE TABLE fresh.store AS
                 SELECT {EVENT_COLUMNS}, {path_list(self.exports)}[first_file + 1] AS first_file FROM g WHERE is_event""")
             con.execute("CREATE TABLE fresh.meta (key VARCHAR, value VARCHAR)")

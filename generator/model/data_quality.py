@@ -15,7 +15,8 @@ from decimal import Decimal
 import duckdb
 
 from generator.errors import Problem
-from generator.ingest.load import FileStats, Ingested
+from generator.ingest.exports import FileStats
+from generator.ingest.load import Ingested
 from generator.model.cycle_report import CycleFigures
 from generator.model.usage import Usage
 

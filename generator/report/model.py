@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from generator.analytics.assemble import Analytics, build_analytics
 from generator.config import SiteConfig
-from generator.ingest.load import FileStats, Ingested
+from generator.ingest.exports import FileStats
+from generator.ingest.load import Ingested
 from generator.model.cycle_report import CycleFigures, build_cycles
 from generator.model.data_quality import DataQuality, assess
 from generator.model.tier_plan import Plan, recommend
