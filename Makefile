@@ -16,16 +16,16 @@ serve: $(STAMP)  ## live preview on 127.0.0.1:8000
 publish: $(STAMP)  ## build, check and deploy to [publish].target
 	$(BIN)/creditwise publish
 
-test: $(STAMP) $(NODE_STAMP)  ## lint, then the whole test suite
-	$(BIN)/ruff check generator tests
+test: lint $(NODE_STAMP)  ## lint, then the whole test suite
 	$(BIN)/pytest -q
 
 bench: $(STAMP)  ## benchmarks beside DuckDB's minimal pipeline; BENCH_EVENTS=10000000 for the large run
 	$(BIN)/python bench/ingest_bench.py
 	@for b in bench/*_bench.py; do [ "$$b" = bench/ingest_bench.py ] || $(BIN)/python $$b || exit 1; done
 
-lint: $(STAMP)
-	$(BIN)/ruff check generator tests
+lint: $(STAMP)  ## ruff, and the layers contract in pyproject.toml (imports only go down)
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/lint-imports
 
 # axe-core and the Nu HTML checker (vnu-jar) for the browser tests, from npm into tests/node/ (needs npm;
 # vnu needs Java). Without npm the browser checks are skipped locally; CI installs npm and requires them.

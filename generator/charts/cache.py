@@ -21,14 +21,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from generator import __version__
 from generator.charts.style import PALETTE, SIZE, STYLE
 from generator.fileio import write_atomic
 
-if TYPE_CHECKING:  # not at run time: a worker process imports this module and should stay light
-    from generator.site.views.charts import Chart
+
+class Chart(Protocol):
+    """What drawing needs of a chart (site.views.charts.Chart has it): where it goes and what to draw."""
+
+    path: str
+    function: str  # a drawing function of draw.py
+    args: dict[str, Any]
 
 CACHE_DIR = ".creditwise/cache/charts"
 CHARTS_SOURCE = Path(__file__).with_name("draw.py")
