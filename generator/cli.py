@@ -61,6 +61,16 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from generator.scaffold.new_site import new_site
+
+    folder = Path(args.dir)
+    written = new_site(folder)
+    print(f"Created {folder} with {len(written)} files: site.toml, README.md, content/guides/ and sample exports.")
+    print(f"Next: cd {folder} && creditwise build   (then open public/index.html)")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from generator.check import check_site
 
@@ -157,6 +167,14 @@ def parser() -> argparse.ArgumentParser:
     pb.add_argument("--dry-run", action="store_true", help="print what would be uploaded and removed; change nothing")
     pb.add_argument("--rollback", action="store_true", help="switch 'current' back to the previous release")
     pb.set_defaults(run=cmd_publish)
+
+    n = _command(sub, "new", help="create a new site folder that builds at once",
+                       description="Create DIR with a commented site.toml, an exports/ folder holding a small "
+                                   "generated sample, content/guides/ with an example guide (your own pages, and "
+                                   "overrides of the shipped ones) and a README with the next steps. DIR must be new "
+                                   "or empty.")
+    n.add_argument("dir", metavar="DIR", help="the folder to create")
+    n.set_defaults(run=cmd_new)
 
     d = _command(sub, "demo-data", help="write deterministic demo exports",
                        description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "

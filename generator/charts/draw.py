@@ -1,4 +1,4 @@
-"""Stage 5b: Matplotlib charts as deterministic SVG.
+"""Matplotlib charts as deterministic SVG.
 
 Chart code draws what it is given (chart_specs.py prepares every series, stack base and line from
 the report model): no arithmetic here. SVGs keep text as text (`svg.fonttype = none`), carry no

@@ -1,4 +1,4 @@
-"""Stage 4: the whole report model — everything pages, charts and the JSON API show.
+"""The whole report model — everything pages, charts and the JSON API show.
 
 Templates and chart code only lay out what this holds; all arithmetic happens before here.
 """

@@ -1,4 +1,4 @@
-"""Stage 5c: HTML pages from the report model with Jinja2 (autoescape on).
+"""HTML pages from the report model with Jinja2 (autoescape on).
 
 Each page gets `root`, the relative prefix back to the site root, so every link is relative
 and the site works under any path prefix.
