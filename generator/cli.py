@@ -22,6 +22,10 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+# Each command imports what it needs inside its function (as MkDocs' CLI does): `--help`, `check` or
+# `new` then start without loading DuckDB, Matplotlib or the whole pipeline.
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from generator.config import load_config
     from generator.pipeline.stamp import summary_line, up_to_date
