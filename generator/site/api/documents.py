@@ -14,7 +14,7 @@ from generator.analytics.recommendations import Recommendation
 from generator.model.cycle_report import CycleFigures
 from generator.model.data_quality import DataQuality
 from generator.report.model import Report
-from generator.site.api.scopes import budget_json, efficiency_json, feature_json, team_json
+from generator.site.api.scopes import ScopeDocuments, budget_json, efficiency_json
 from generator.site.api.values import API_VERSION, build_time, iso, level_key, number
 
 
@@ -211,8 +211,9 @@ def data_quality_json(dq: DataQuality) -> dict[str, Any]:
     }
 
 
-def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
-    """Path (relative to the site root) → JSON document, each built once."""
+def api_documents(report: Report, pages: list[str], scopes: ScopeDocuments | None = None) -> dict[str, Any]:
+    """Path (relative to the site root) → JSON document, each built once (`scopes`: shared with the pages)."""
+    scopes = scopes or ScopeDocuments(report)
     a = report.analytics
     docs: dict[str, Any] = {"api/site.json": site_json(report, pages), "api/plan.json": plan_json(report)}
     for c in report.cycles:
@@ -220,8 +221,8 @@ def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
     docs["api/alerts.json"] = [alert_json(al) for al in a.alerts]
     docs["api/recommendations.json"] = [recommendation_json(r, i + 1) for i, r in enumerate(a.recommendations)]
     for feature, slug in a.feature_slugs.items():
-        docs[f"api/features/{slug}.json"] = feature_json(report, feature)
+        docs[f"api/features/{slug}.json"] = scopes.feature(feature)
     for team, slug in a.team_slugs.items():
-        docs[f"api/teams/{slug}.json"] = team_json(report, team)
+        docs[f"api/teams/{slug}.json"] = scopes.team(team)
     docs["api/data-quality.json"] = data_quality_json(report.data_quality)
     return docs
