@@ -69,7 +69,8 @@ def _saving(r: dict[str, Any]) -> str:
 def _since(d: dict[str, Any]) -> str:
     s = d["since"]
     if s["kind"] == "release":
-        return f"since release {s['release']}" + (f" (data as of {s['as_of']})" if s.get("as_of") else "")
+        shown = instant(dt.datetime.fromisoformat(s["as_of"])) if s.get("as_of") else None
+        return f"since release {s['release']}" + (f" (data as of {shown})" if shown else "")
     if s["kind"] == "date":
         return f"since {_day(s['date'])}"
     return "nothing published yet: the current cycle"
