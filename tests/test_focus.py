@@ -200,10 +200,12 @@ def test_demo_site_reconciles_to_the_cent(tmp_path):
        st.integers(1, 10_000), st.integers(1, 100_000))
 def test_spread_shares_add_up_exactly_and_stay_within_a_millionth(credits, price_cents, allocation):
     rate = Fraction(price_cents, 100) / allocation
-    spread = _Spread(rate)
+    spread = _Spread(Decimal(price_cents) / 100, Decimal(allocation))
     shares = [spread.share(c) for c in credits]
     exact = sum((Fraction(c) * rate for c in credits), Fraction(0))
     total = Decimal(exact.numerator) / Decimal(exact.denominator)
     assert abs(sum(shares, Decimal(0)) - total) <= Decimal("0.0000005")
+    if sum(credits, Decimal(0)) == allocation:  # the whole allocation: exactly the price
+        assert sum(shares, Decimal(0)) == Decimal(price_cents) / 100
     for c, s in zip(credits, shares, strict=True):
         assert abs(Fraction(s) - Fraction(c) * rate) <= Fraction(1, 1_000_000)

@@ -30,17 +30,8 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class Baseline:
     kind: str  # "release", "date" or "none" (nothing published and no --since: the current state)
     release: str | None = None
-    as_of: str | None = None  # the data's as_of of that release
     date: dt.date | None = None
     docs: dict[str, Any] = field(default_factory=dict)  # "api/..." → parsed document of that release
-
-    @property
-    def label(self) -> str:
-        if self.kind == "release":
-            return f"release {self.release}"
-        if self.kind == "date":
-            return f"{self.date.isoformat()}"
-        return "nothing published yet"
 
 
 def resolve(config: SiteConfig, since: str | None) -> Baseline:

@@ -30,7 +30,7 @@ import datetime as dt
 import io
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from urllib.parse import urlsplit
 
@@ -128,24 +128,22 @@ def _price(value: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(PRICE_PLACES, ROUND_HALF_EVEN)
 
 
-def _money(value: Fraction) -> Decimal:
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(MONEY_PLACES, ROUND_HALF_EVEN)
-
-
 class _Spread:
     """Shares of a cycle's cost, rounded so that their sum is the rounded exact sum (no lost millionths).
 
-    Each row gets round(exact running total) − round(previous running total): every row is within a
-    millionth of its exact share, and all shares of a cycle add up to exactly its cost."""
+    Each row gets round(cost × credits so far ÷ allocation) − the same for the rows before it: every row
+    is within a millionth of its exact share, and all shares of a cycle add up to exactly its cost."""
 
-    def __init__(self, price_per_credit: Fraction):
-        self.rate = price_per_credit
-        self.exact = Fraction(0)
+    def __init__(self, price: Decimal, allocation: Decimal):
+        self.price, self.allocation = price, allocation
+        self.credits = Decimal(0)  # running total, exact
         self.written = Decimal(0)
 
     def share(self, credits: Decimal) -> Decimal:
-        self.exact += Fraction(credits) * self.rate
-        total = _money(self.exact)
+        self.credits += credits
+        with localcontext() as ctx:
+            ctx.prec = 40
+            total = (self.credits * self.price / self.allocation).quantize(MONEY_PLACES, ROUND_HALF_EVEN)
         out, self.written = total - self.written, total
         return out
 
@@ -186,9 +184,8 @@ def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine], service
                 teams: dict[str, str], team_slugs: dict[str, str]) -> list[dict[str, str]]:
     currency = _currency(report)
     tz = report.config.tz
-    rate = Fraction(c.price) / Fraction(c.allocation)
-    spread = _Spread(rate)
-    unit_price = _price(rate)
+    spread = _Spread(c.price, c.allocation)
+    unit_price = _price(Fraction(c.price) / Fraction(c.allocation))
     commitment = f"{account_id(report)}:credits:{c.name}"
     common = {
         "BilledCost": "0", "BillingAccountId": account_id(report), "BillingAccountName": report.config.site.title,
@@ -264,7 +261,7 @@ def focus_csv(report: Report) -> str:
 
     Written for machines: no spreadsheet formula neutralising, which would change identifiers."""
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=HEADER, restval="", lineterminator="\r\n")
-    w.writeheader()
-    w.writerows(focus_rows(report))
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(HEADER)
+    w.writerows([row.get(h, "") for h in HEADER] for row in focus_rows(report))
     return buf.getvalue()
