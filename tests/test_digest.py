@@ -8,10 +8,14 @@ crossed on 2026-02-02 — the one new alert; the consumption warning keeps its i
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from test_publish import sshd  # noqa: F401  (the fixture: a real sshd on a loopback port)
 
 from conftest import REPO, csv_text, event
 
@@ -39,9 +43,9 @@ NEW_ALERT = "threshold:2026-02:subscription:0.5:2026-02-02"
 NEW_URL = f"https://intranet.example/r/months/2026-02/#alert-{NEW_ALERT}"
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+def cli(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "generator", *args, "--config", str(root / "site.toml")],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+                          cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})})
 
 
 def setup(root: Path) -> None:
@@ -118,3 +122,19 @@ def test_unknown_release_and_no_target(tmp_path):
     d = digest_json(tmp_path)  # nothing published: the current cycle's alerts and crossings
     assert d["since"]["kind"] == "none" and d["nothing_new"] is False
     assert {a["cycle"] for a in d["new_alerts"]} == {"2026-02"}
+
+
+def test_the_live_release_is_read_over_ssh(tmp_path, sshd):  # noqa: F811
+    port, ssh = sshd
+    setup(tmp_path)
+    remote = tmp_path / "remote"
+    toml = (tmp_path / "site.toml").read_text(encoding="utf-8")
+    (tmp_path / "site.toml").write_text(toml.replace('target = "target"',
+                                                     f'target = "ssh://{getpass.getuser()}@127.0.0.1:{port}{remote}"'),
+                                        encoding="utf-8")
+    env = {"CREDITWISE_SSH": ssh}
+    assert cli(tmp_path, "publish", env=env).returncode == 0
+    add_day(tmp_path)
+    r = cli(tmp_path, "digest", "--format", "json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert [a["id"] for a in json.loads(r.stdout)["new_alerts"]] == [NEW_ALERT]
