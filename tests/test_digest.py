@@ -138,3 +138,24 @@ def test_the_live_release_is_read_over_ssh(tmp_path, sshd):  # noqa: F811
     r = cli(tmp_path, "digest", "--format", "json", env=env)
     assert r.returncode == 0, r.stderr
     assert [a["id"] for a in json.loads(r.stdout)["new_alerts"]] == [NEW_ALERT]
+
+
+def test_a_changed_decision_is_news_and_says_what_it_was():
+    from generator.digest.baseline import Baseline
+    from generator.digest.changes import digest
+    from generator.digest.render import render
+
+    site = {"title": "T", "base_url": "https://x.example/r/", "as_of": "2026-02-02T09:00:00+00:00",
+            "current_cycle": "2026-02"}
+    month = {"cycle": "2026-02", "used": 55, "allocation": 100, "remaining": 45, "utilization": 0.55,
+             "thresholds": {"0.5": "2026-02-02"}}
+    plan = {"current_tier": "S", "signal": "hold", "recommended_tier": "S",
+            "decision": {"action": "stay", "tier": "S", "switch_by": None}}
+    now = {"api/site.json": site, "api/months/2026-02.json": month, "api/alerts.json": [],
+           "api/plan.json": plan | {"decision": {"action": "switch-by", "tier": "M", "switch_by": "2026-05"}}}
+    before = Baseline("release", release="0001-x", docs={"api/site.json": site, "api/months/2026-02.json": month,
+                                                         "api/alerts.json": [], "api/plan.json": plan})
+    d = digest(now, before)
+    assert d["nothing_new"] is False and d["decision"]["changed"] is True
+    assert "- Changed: switch to M by 2026-05 (was: stay on S)" in render(d, "text")
+    assert digest({**now, "api/plan.json": plan}, before)["nothing_new"] is True  # same decision, same crossings
