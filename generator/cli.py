@@ -155,7 +155,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = _command(sub, "check", help="check links, HTML and the JSON API of a built site",
                        description="Check a built site: every internal link and asset resolves, every page parses "
-                                   "(and validates with vnu where installed), the JSON API has the spec's fields, no "
+                                   "(and validates with vnu where installed), every JSON API document is valid against its JSON "
+                                   "Schema (api/schema/), no "
                                    "absolute links outside sitemap.xml, feed.xml and 404.html. One line per problem.")
     c.add_argument("dir", nargs="?", default="public", metavar="DIR", help="the built site (default: public)")
     c.set_defaults(run=cmd_check)
