@@ -110,6 +110,17 @@ def cmd_publish(args: argparse.Namespace) -> int:
         return exc.exit_code
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    from generator.config import load_config
+    from generator.digest.command import run_digest
+
+    config = load_config(args.config)
+    show = sys.stderr.isatty()
+    progress = (lambda stage: _err(f"creditwise: {stage}")) if show else (lambda _: None)
+    sys.stdout.write(run_digest(config, args.since, args.format, progress=progress))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from generator.serve.app import serve
 
@@ -158,7 +169,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = _command(sub, "check", help="check links, HTML and the JSON API of a built site",
                        description="Check a built site: every internal link and asset resolves, every page parses "
-                                   "(and validates with vnu where installed), the JSON API has the spec's fields, no "
+                                   "(and validates with vnu where installed), every JSON API document is valid against its JSON "
+                                   "Schema (api/schema/), no "
                                    "absolute links outside sitemap.xml, feed.xml and 404.html. One line per problem.")
     c.add_argument("dir", nargs="?", default="public", metavar="DIR", help="the built site (default: public)")
     c.set_defaults(run=cmd_check)
@@ -179,6 +191,21 @@ def parser() -> argparse.ArgumentParser:
                                    "or empty.")
     n.add_argument("dir", metavar="DIR", help="the folder to create")
     n.set_defaults(run=cmd_new)
+
+    dg = _command(sub, "digest", help="what changed since the last published release, for mail, chat or scripts",
+                        description="Bring the site up to date (like build), then compare its JSON API with the live "
+                                    "release on [publish].target (or --since another release or a date): new alerts "
+                                    "by level, thresholds crossed, the tier decision if it changed, this cycle's "
+                                    "figures and action, the top three recommendations, each with its link under "
+                                    "base_url. Prints 'Nothing new' (exit 0) when nothing changed. Run it before "
+                                    "publish to describe what the publish brings (README, Scheduling).")
+    _config_option(dg)
+    dg.add_argument("--since", metavar="BUILD_OR_DATE",
+                    help="a kept release (its id, sequence number or build time) or a date YYYY-MM-DD "
+                         "(default: the live release)")
+    dg.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                    help="text (mail, default), markdown (chat) or json (scripts)")
+    dg.set_defaults(run=cmd_digest)
 
     d = _command(sub, "demo-data", help="write deterministic demo exports",
                        description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "

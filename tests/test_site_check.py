@@ -162,14 +162,14 @@ def test_json_api_shape(site):
         "api/alerts.json: [1].scope: missing (SPEC §4 names this field)",
         "api/alerts.json: [1].detail: missing (SPEC §4 names this field)",
         "api/alerts.json: [1].kind: 'meteor' is not one of budget-overrun, consumption-warning, exhausted, "
-        "expiring-credits, spike, threshold",
+        "expiring-credits, spike, threshold, tier-switch-due",
         "api/alerts.json: [1].level: 'fatal' is not one of critical, info, warning",
         "api/broken.json: not valid JSON: NaN is not JSON",
-        "api/months/2026-02.json: used: is str, expected num",
-        "api/months/2026-02.json: burn_rate: is null, expected num",
+        "api/months/2026-02.json: burn_rate: is null, expected number",
         "api/months/2026-02.json: daily[0].credits: missing (SPEC §4 names this field)",
+        "api/months/2026-02.json: used: is string, expected number",
         "api/plan.json: signal: missing (SPEC §4 names this field)",
-        "api/recommendations.json: must be a list of objects, not dict",
+        "api/recommendations.json: is object, expected array",
         "api/site.json: cycles: no api/months/2026-03.json for cycle '2026-03'",
         "api/site.json: pages: 'teams/x/': no such page in the site",
     ]

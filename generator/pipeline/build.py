@@ -16,6 +16,7 @@ from generator.pipeline import stamp as build_stamp
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
 from generator.site.api.documents import api_documents
+from generator.site.api.focus import focus_csv
 from generator.site.api.scopes import ScopeDocuments
 from generator.site.api.values import dumps
 from generator.site.downloads import table_csv
@@ -125,6 +126,7 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
             files.add(t.path, table_csv(t))
         for path, doc in api_documents(report, [p.url for p in page_list if p.listed], scopes).items():
             files.add(path, dumps(doc))
+        files.add("api/focus.csv", focus_csv(report))
         files.add("sitemap.xml", sitemap(report, page_list))
         files.add("feed.xml", feed(report))
         static = theme_dir(config) / "static"

@@ -14,6 +14,7 @@ from generator.analytics.recommendations import Recommendation
 from generator.model.cycle_report import CycleFigures
 from generator.model.data_quality import DataQuality
 from generator.report.model import Report
+from generator.site.api.schema import schema_index, schema_path, schema_urls, schemas
 from generator.site.api.scopes import ScopeDocuments, budget_json, efficiency_json
 from generator.site.api.values import API_VERSION, build_time, iso, level_key, number
 
@@ -38,6 +39,8 @@ def site_json(report: Report, pages: list[str]) -> dict[str, Any]:
         "slugs": {"features": a.feature_slugs, "teams": a.team_slugs},
         "alerts": len(a.alerts),
         "recommendations": len(a.recommendations),
+        "downloads": {"focus": "api/focus.csv"},
+        "schemas": schema_urls(),
     }
 
 
@@ -104,6 +107,7 @@ def month_json(report: Report, c: CycleFigures) -> dict[str, Any]:
         "daily_target": c.daily_target,
         "demand": c.demand,
         "price_per_credit": c.price_per_credit,
+        "cost": number(c.price),
         "events": c.events,
         "by_feature": {k: number(v) for k, v in c.by_feature.items()},
         "by_team": {k: number(v) for k, v in c.by_team.items()},
@@ -225,4 +229,7 @@ def api_documents(report: Report, pages: list[str], scopes: ScopeDocuments | Non
     for team, slug in a.team_slugs.items():
         docs[f"api/teams/{slug}.json"] = scopes.team(team)
     docs["api/data-quality.json"] = data_quality_json(report.data_quality)
+    for name, schema in schemas().items():
+        docs[schema_path(name)] = schema
+    docs["api/schema/index.json"] = schema_index()
     return docs
