@@ -91,7 +91,8 @@ PRINT_PROBLEMS = """() => {
     const name = (el.closest('.table-block, figure') || el).id || el.tagName.toLowerCase();
     if (r.right > innerWidth + 0.5 || r.left < -0.5) out.push(`${name}: ${Math.round(r.width)} px, past the page box`);
     const wrap = el.closest('.table-wrap');
-    if (wrap && wrap.scrollWidth > wrap.clientWidth + 1) out.push(`${name}: columns cut off (${wrap.scrollWidth} > ${wrap.clientWidth} px)`);
+    if (wrap && wrap.scrollWidth > wrap.clientWidth + 1)
+      out.push(`${name}: columns cut off (${wrap.scrollWidth} > ${wrap.clientWidth} px)`);
   }
   return out;
 }"""
