@@ -246,8 +246,10 @@ def _cycle_axis(cycles: Sequence[str]) -> Layout:
 
 
 def _so_far(ax: Axes, x: int, top: float) -> None:
-    ax.annotate("so far", (x, top), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
-                color=C["ink"], annotation_clip=False)
+    # on a patch of the page's colour: a reference line passing behind never runs through the words
+    ax.annotate("so far", (x, top), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                color=C["ink"], annotation_clip=False, zorder=5,
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": C["paper"], "edgecolor": "none"})
 
 
 def _series_colour(i: int, label: str) -> str:
