@@ -1,4 +1,4 @@
-"""Stage 3c: usage per day × feature × operation × model × team × member, the rows of the FOCUS export.
+"""Usage per day × feature × operation × model × team × member, the rows of the FOCUS export.
 
 One GROUP BY over the DuckDB `events` table (after `usage.summarize` removed the events after as_of);
 the result is as fine as finance tools want it and no finer: never one row per event.

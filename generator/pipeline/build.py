@@ -45,7 +45,7 @@ class BuildResult:
             summary = {"events": r.events_counted, "cycles": len(r.cycles)}
             return build_stamp.summary_line(self.out_dir, summary, sum(self.timings.values()))
         pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
-        charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
+        charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg") and not p.endswith("-narrow.svg"))
         stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
         cached = f" ({self.chart_stats.cached} from the cache)" if self.chart_stats else ""
         return (f"Built {pages_n} pages, {charts_n} charts{cached} and {len(self.files)} files from "
@@ -120,7 +120,7 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
         files.add(path, svg)
     with _timed(timings, "pages", progress):
         env = environment(config)
-        for path, html in render_pages(report, env, page_list).items():
+        for path, html in render_pages(report, env, page_list, charts).items():
             files.add(path, html)
         for t in page_tables(page_list):
             files.add(t.path, table_csv(t))
