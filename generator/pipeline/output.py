@@ -8,6 +8,7 @@ that the export globs would read from; and a non-empty folder that no Creditwise
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -71,7 +72,7 @@ def refuse_unsafe_output(config: SiteConfig, out_dir: Path) -> None:
 
     def refuse(reason: str) -> UsageError:
         return UsageError([Problem(shown, None, "output folder",
-                                   f"{out_dir}: {reason}; a build replaces everything in its output folder, so "
+                                   f"{out}: {reason}; a build replaces everything in its output folder, so "
                                    "nothing was deleted (pick another folder, e.g. the default 'public')")])
 
     if out == root or out in root.parents:
@@ -83,18 +84,20 @@ def refuse_unsafe_output(config: SiteConfig, out_dir: Path) -> None:
         guarded += [("a folder of the exports", f) for f in folders if f != root]
     guarded += [("the content folder", (root / config.site.content_dir).resolve()),
                 ("the cache", (root / ".creditwise").resolve())]
-    try:
+    with contextlib.suppress(UsageError):  # an unknown theme is reported by the build itself
         guarded.append(("the theme", theme_dir(config).resolve()))
-    except UsageError:  # an unknown theme is reported by the build itself
-        pass
     for what, folder in guarded:
         if _overlaps(out, folder):
-            where = "is" if out == folder else "holds" if out in folder.parents else "lies inside"
-            raise refuse(f"{where} {what} ({folder})")
+            if out == folder:
+                raise refuse(f"is {what}")
+            raise refuse(f"{'holds' if out in folder.parents else 'lies inside'} {what} ({folder})")
     for pattern in config.data.exports:
         if glob_reaches(Path(os.path.normpath(root / pattern)), out):
             raise refuse(f"the export glob {pattern!r} would read the files written there")
     if out.exists() and not out.is_dir():
         raise refuse("is a file, not a folder")
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise refuse(f"cannot be made: {blocking} is a file")
     if out.is_dir() and any(out.iterdir()) and not _built_by_creditwise(config, out):
         raise refuse("is not empty and no Creditwise build wrote it")
