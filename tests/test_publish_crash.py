@@ -109,7 +109,7 @@ def test_kill_9_during_publish_and_prune_never_makes_a_broken_release_live(tmp_p
     assert not [n for n in os.listdir(target / "releases") if n.startswith(".")]
 
 
-def test_rollback_over_ssh_checks_the_release_against_its_manifest(tmp_path, sshd):
+def test_rollback_over_ssh_checks_the_release_against_its_manifest(tmp_path, sshd):  # noqa: F811
     port, ssh = sshd
     remote = tmp_path / "remote"
     site = Site(tmp_path / "site", f"ssh://{getpass.getuser()}@127.0.0.1:{port}{remote}")
