@@ -79,7 +79,9 @@ def test_quoted_newlines_keep_line_numbers_exact(site):
     site.write_export("a.csv", csv_text(rows))
     r = site.build()
     assert r.returncode == 3
-    assert r.stderr.startswith("exports/a.csv:4: credits: 'bad' is not a number")
+    # A line end inside a value is a control character (SPEC §2.2); the record still spans lines 2-3.
+    assert r.stderr.startswith("exports/a.csv:2: session_id: holds a control character (U+000A)\n"
+                               "exports/a.csv:4: credits: 'bad' is not a number")
 
 
 def test_misspelled_column_suggests_the_name(site):

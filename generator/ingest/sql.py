@@ -82,9 +82,44 @@ def _clean(col: str) -> str:
     return f"nullif({col}, '')"
 
 
+# Unicode white space (Python's str.isspace): a value of these alone is blank, like an empty one.
+_SPACE_CODES = (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+_SPACE_CLASS = "".join(f"\\x{{{c:x}}}" for c in _SPACE_CODES)
+
+
 def _blank(col: str) -> str:
-    # `< '!'` is a cheap pre-filter: only a value starting with a space or control character can be blank.
-    return f"({col} IS NULL OR ({col} < '!' AND trim({col}) = ''))"
+    # The first character is a cheap pre-filter: only a value starting with white space can be blank,
+    # and only those few reach the regular expression.
+    codes = ", ".join(map(str, _SPACE_CODES))
+    return (f"({col} IS NULL OR CASE WHEN unicode({col}) IN ({codes}) "
+            f"THEN regexp_full_match({col}, '[{_SPACE_CLASS}]*') ELSE false END)")
+
+
+def _optional(col: str) -> str:
+    """An optional text column: empty or white space alone is no value (a blank team takes [teams])."""
+    return f"CASE WHEN {_blank(col)} THEN NULL ELSE {col} END"
+
+
+# Characters a text value may not hold: C0 and C1 controls (tab included: no name has one) and the
+# Unicode noncharacters of the BMP; the site's HTML, SVG and XML cannot carry them.
+_CONTROL_CLASS = "[\\x00-\\x1f\\x7f-\\x9f\\x{fdd0}-\\x{fdef}\\x{fffe}\\x{ffff}]"
+TEXT_COLUMNS = ("event_id", "member", "team", "feature", "operation", "model", "session_id")
+
+
+def _control(col: str) -> str:
+    return f"coalesce(regexp_matches({col}, '{_CONTROL_CLASS}'), false)"
+
+
+# A timestamp's written offset (`±HH:MM`, `±HHMM` or `±HH` at its end) in hours and minutes, from plain
+# string functions (no second parse): DuckDB accepts any offset, an export only up to ±18:00.
+_OFFSET_COLON = "substr(ts_text, -6, 1) IN ('+', '-') AND substr(ts_text, -3, 1) = ':'"
+_OFFSET_4 = "substr(ts_text, -5, 1) IN ('+', '-') AND length(ts_text) > 19"
+_OFFSET_HOURS = f"""CASE WHEN {_OFFSET_COLON} THEN TRY_CAST(substr(ts_text, -5, 2) AS INTEGER)
+    WHEN {_OFFSET_4} THEN TRY_CAST(substr(ts_text, -4, 2) AS INTEGER)
+    WHEN substr(ts_text, -3, 1) IN ('+', '-') THEN TRY_CAST(substr(ts_text, -2, 2) AS INTEGER) ELSE 0 END"""
+_OFFSET_MINUTES = f"""CASE WHEN {_OFFSET_COLON} OR {_OFFSET_4} THEN TRY_CAST(substr(ts_text, -2, 2) AS INTEGER)
+    ELSE 0 END"""
 
 
 # Every check a row must pass: (column, condition that makes the row bad, why). The conditions are
@@ -102,6 +137,13 @@ CHECKS: list[tuple[str, str, str]] = [
     ("timestamp", _blank("ts_text"), _MISSING),
     ("timestamp", f"ts IS NULL OR NOT ({_TS_SHAPE})",
      "'''' || ts_text || ''' is not an ISO 8601 timestamp (e.g. 2026-10-01T09:30:00+02:00)'"),
+    # After the date only digits, ':', '.', a sign and Z: a zone name (`… America/New_York`) is no offset.
+    ("timestamp", "translate(substr(ts_text, 12), '0123456789:.+-Zz', '') <> ''",
+     "'''' || ts_text || ''' names a time zone; write its UTC offset instead (e.g. 2026-10-01T09:30:00-04:00)'"),
+    ("timestamp", f"({_OFFSET_HOURS}) * 60 + ({_OFFSET_MINUTES}) > 18 * 60 OR ({_OFFSET_MINUTES}) > 59",
+     "'''' || ts_text || ''' has a UTC offset outside ±18:00'"),
+    ("timestamp", "ts < TIMESTAMPTZ '1970-01-01 00:00:00+00' OR ts >= TIMESTAMPTZ '2201-01-01 00:00:00+00'",
+     "'''' || ts_text || ''' lies outside the years 1970–2200'"),
     ("member", _blank("member"), _MISSING),
     ("feature", _blank("feature"), _MISSING),
     ("operation", _blank("operation"), _MISSING),
@@ -116,14 +158,23 @@ CHECKS: list[tuple[str, str, str]] = [
      "credits_text || ' is negative; only a refund (operation = refund) may be negative'"),
     ("credits", "credits > 0 AND operation = 'refund'", "'a refund must have negative credits, got ' || credits_text"),
     # BIGINT casts round '1.5' and read '1e3' or '0x10': only plain digits pass (one digit: the common case, no regex).
-    ("quantity", "quantity_text IS NOT NULL AND NOT (quantity_raw >= 1 AND (length(quantity_text) = 1"
-                 " OR regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$')))",
+    ("quantity", "quantity_text IS NOT NULL AND quantity_raw IS NULL AND length(quantity_text) > 18"
+                 " AND regexp_full_match(quantity_text, '^[+]?[0-9]+$')",
+     "'''' || quantity_text || ''' is too large'"),
+    ("quantity", "quantity_text IS NOT NULL AND NOT coalesce(quantity_raw >= 1 AND (length(quantity_text) = 1"
+                 " OR regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$')), false)",
      "'''' || quantity_text || ''' is not a whole number ≥ 1'"),
     ("knowledge", f"knowledge_text IS NOT NULL AND lower(knowledge_text) NOT IN ({_BOOLS})",
      "'''' || knowledge_text || ''' is not a boolean (true/false, yes/no, 1/0)'"),
 ]
-# Whether a row is bad (the fast path) and why (diagnostics) come from the same conditions.
-BAD_SQL = " OR ".join(f"({cond})" for _, cond, _ in CHECKS)
+_CONTROL_CHECKS = [(col, _control(col), "'holds a control character (U+' || lpad(upper(to_hex(unicode("
+                    f"regexp_extract({col}, '{_CONTROL_CLASS}')))), 4, '0') || ')'") for col in TEXT_COLUMNS]
+CHECKS += _CONTROL_CHECKS
+# Whether a row is bad (the fast path) and why (diagnostics) come from the same conditions; the fast
+# path looks for a control character in every text column at once (one regular expression a row).
+_ALL_TEXT = " || ' ' || ".join(f"coalesce({col}, '')" for col in TEXT_COLUMNS)
+BAD_SQL = " OR ".join(f"({cond})" for check in CHECKS if check not in _CONTROL_CHECKS for _, cond, _ in [check])
+BAD_SQL += f" OR regexp_matches({_ALL_TEXT}, '{_CONTROL_CLASS}')"
 PROBLEM_SQL = "CASE " + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END"
 
 
@@ -142,16 +193,16 @@ def typed_sql(source: str, tz: str, extra: str = "", explain: bool = True) -> st
         {_clean("timestamp")} AS ts_text,
         TRY_CAST({_clean("timestamp")} AS TIMESTAMPTZ) AS ts,
         {_clean("member")} AS member,
-        {_clean("team")} AS team,
+        {_optional(_clean("team"))} AS team,
         {_clean("feature")} AS feature,
         {_clean("operation")} AS operation,
-        {_clean("model")} AS model,
+        {_optional(_clean("model"))} AS model,
         {_clean("credits")} AS credits_text,
         TRY_CAST({_clean("credits")} AS DECIMAL(18, 6)) AS credits,
         {_clean("quantity")} AS quantity_text,
         TRY_CAST({_clean("quantity")} AS BIGINT) AS quantity_raw,
         coalesce(TRY_CAST({_clean("quantity")} AS BIGINT), 1) AS quantity,
-        {_clean("session_id")} AS session_id,
+        {_optional(_clean("session_id"))} AS session_id,
         {_clean("knowledge")} AS knowledge_text,
         coalesce(lower({_clean("knowledge")}) IN ({_TRUE}), false) AS knowledge,
         file_id{extra}
