@@ -78,3 +78,51 @@ def test_a_control_character_in_any_text_value_names_file_line_and_column(tmp_pa
     r = site.build()
     assert r.returncode == 3, r.stderr
     assert f"exports/a.csv:3: {column}: holds a control character (U+{code:04X})" in r.stderr, r.stderr
+
+
+# --- JSON Lines: one rule for a value however it is written -------------------------------------
+
+BASE = '"event_id": "j1", "timestamp": "2026-01-05T10:00:00Z", "member": "ana", "feature": "image", ' \
+       '"operation": "generate"'
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('{' + BASE + ', "credits": 5, "credits": 7}', "credits: the key is given twice in one line"),
+    ('{' + BASE + ', "credits": 5, "colour": "red"}', "colour: not a column (a key must be one of: event_id,"),
+    ('{' + BASE + ', "credits": 5, "team": {"name": "x"}}', "team: a JSON object where a value belongs"),
+    ('{' + BASE + ', "credits": 5, "model": ["a", "b"]}', "model: a JSON array where a value belongs"),
+    ('{' + BASE + ', "credits": 1e1}', "credits: '1e1' is not a number"),
+    ('{' + BASE + ', "credits": "1e1"}', "credits: '1e1' is not a number"),
+    ('{' + BASE.replace("10:00:00Z", "10:00:00 America/New_York") + ', "credits": 5}',
+     "timestamp: '2026-01-05T10:00:00 America/New_York' names a time zone"),
+])
+def test_a_json_line_of_the_wrong_shape_is_a_data_error_on_its_line(site, line, message):
+    site.config.write_text(BASIC_TOML.replace('"exports/*.csv"', '"exports/*.jsonl"'), encoding="utf-8")
+    good = '{"event_id": "j0", "timestamp": "2026-01-05T09:00:00Z", "member": "ana", "feature": "image", ' \
+           '"operation": "generate", "credits": 1}'
+    site.write_export("a.jsonl", good + "\n" + line + "\n")
+    r = site.build()
+    assert r.returncode == 3, r.stderr
+    assert r.stderr.startswith(f"exports/a.jsonl:2: {message}"), r.stderr
+
+
+def test_valid_json_lines_are_read_with_their_values(site):
+    """JSON numbers, booleans and strings for the same values give the same figures."""
+    site.config.write_text(BASIC_TOML.replace('"exports/*.csv"', '"exports/*.jsonl"'), encoding="utf-8")
+    site.write_export("a.jsonl", "\n".join([
+        '{' + BASE + ', "credits": 2.5, "quantity": 2, "knowledge": true, "team": "design"}',
+        '{' + BASE.replace('"j1"', '"j2"') + ', "credits": "1.25", "quantity": "3", "knowledge": "no", "team": "ops"}',
+        '{' + BASE.replace('"j1"', '"j3"').replace("generate", "edit") + ', "credits": 1, "team": "  "}',
+    ]) + "\n")
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    month = site.json("api/months/2026-01.json")
+    # 2.5 + 1.25 + 1 = 4.75; the blank team of j3 is Unassigned.
+    assert month["used"] == 4.75
+    assert month["by_team"] == {"design": 2.5, "ops": 1.25, "Unassigned": 1}
+    [cycle] = site.json("api/features/image.json")["cycles"]
+    # generate: j1 quantity 2 (a JSON number) + j2 quantity 3 (a string) = 5 items for 3.75 credits;
+    # edit: j3 without quantity counts 1. Knowledge: only j1 (true; j2's "no" is false): 2.5 credits.
+    assert cycle["by_operation"] == {"generate": {"events": 2, "credits": 3.75, "quantity": 5},
+                                     "edit": {"events": 1, "credits": 1, "quantity": 1}}
+    assert cycle["efficiency"]["knowledge"]["events"] == 1 and cycle["efficiency"]["knowledge"]["credits"] == 2.5

@@ -33,14 +33,44 @@ def _csv_source(group: list[ExportFile], ids: list[int]) -> str:
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in header)
     cols = ", ".join(f'"{c}"' if c in header else "NULL" for c in COLUMNS)
     paths = ", ".join(quote_sql(str(e.path)) for e in group)
-    return f"SELECT {cols}, {_file_id(ids)} FROM read_csv([{paths}], columns={{{spec}}}, {CSV_OPTIONS})"
+    return (f"SELECT {cols}, NULL AS json_problem, {_file_id(ids)} "
+            f"FROM read_csv([{paths}], columns={{{spec}}}, {CSV_OPTIONS})")
+
+
+# JSON Lines are read line by line as text (a separator that cannot occur in a line), so the fast
+# scan and the careful one see the same thing and a line's shape can be checked: a key given twice,
+# a key that is not a column, an object or array where a value belongs, a number in exponent form.
+JSON_LINES_OPTIONS = ("columns={'j': 'VARCHAR'}, header=false, auto_detect=false, delim=E'\\x1f', quote='', "
+                      "escape='', max_line_size=8388608")
+JSON_IS_OBJECT = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
+_COLUMN_LIST = "[" + ", ".join(f"'{c}'" for c in COLUMNS) + "]"
+_KEYS = "json_keys(j)"
+_EXPONENT = "regexp_extract(j, '\"credits\"\\s*:\\s*(-?[0-9.]+[eE][-+]?[0-9]+)', 1)"
+
+
+def json_shape_sql() -> str:
+    """'column|reason' for a JSON object line whose shape is wrong, else NULL (`j` must be an object)."""
+    twice = f"list_filter({_KEYS}, lambda k: len(list_filter({_KEYS}, lambda x: x = k)) > 1)[1]"
+    unknown = f"list_filter({_KEYS}, lambda k: NOT list_contains({_COLUMN_LIST}, k))[1]"
+    whens = [f"WHEN len({_KEYS}) <> len(list_distinct({_KEYS})) THEN {twice} || '|the key is given twice in one line'",
+             f"WHEN {unknown} IS NOT NULL THEN {unknown} || '|not a column (a key must be one of: {', '.join(COLUMNS)})'"]
+    whens += [f"WHEN json_type(j, '$.{c}') IN ('OBJECT', 'ARRAY') THEN "
+              f"'{c}|a JSON ' || lower(json_type(j, '$.{c}')) || ' where a value belongs'" for c in COLUMNS]
+    whens.append(f"WHEN json_type(j, '$.credits') = 'DOUBLE' AND {_EXPONENT} <> '' THEN "
+                 f"'credits|''' || {_EXPONENT} || ''' is not a number'")
+    return "CASE " + " ".join(whens) + " END"
+
+
+def json_columns_sql() -> str:
+    return ", ".join(f"json_extract_string(j, '$.{c}') AS \"{c}\"" for c in COLUMNS)
 
 
 def _jsonl_source(group: list[ExportFile], ids: list[int]) -> str:
-    spec = ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS)
     paths = ", ".join(quote_sql(str(e.path)) for e in group)
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    return f"SELECT {cols}, {_file_id(ids)} FROM read_json([{paths}], format='newline_delimited', columns={{{spec}}})"
+    # A line that is not a JSON object stops the fast scan (the careful one names its line).
+    return f"""SELECT {json_columns_sql()}, {json_shape_sql()} AS json_problem, file_id FROM (
+        SELECT CASE WHEN {JSON_IS_OBJECT} THEN j ELSE error('not a JSON object') END AS j, {_file_id(ids)}
+        FROM read_csv([{paths}], {JSON_LINES_OPTIONS}) WHERE j IS NOT NULL)"""
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile, fid: int) -> str:
@@ -51,7 +81,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile, fid: int
         raise DataError([Problem(export.shown, None, "", f"not a readable Parquet file: {_first_line(exc)}")]) from None
     check_columns(export, names, line=None)
     cols = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in names else "NULL" for c in COLUMNS)
-    return f"SELECT {cols}, {fid} AS file_id FROM read_parquet({path})"
+    return f"SELECT {cols}, NULL AS json_problem, {fid} AS file_id FROM read_parquet({path})"
 
 
 def source_sql(con: duckdb.DuckDBPyConnection, exports: list[ExportFile]) -> str:
@@ -173,9 +203,11 @@ CHECKS += _CONTROL_CHECKS
 # Whether a row is bad (the fast path) and why (diagnostics) come from the same conditions; the fast
 # path looks for a control character in every text column at once (one regular expression a row).
 _ALL_TEXT = " || ' ' || ".join(f"coalesce({col}, '')" for col in TEXT_COLUMNS)
-BAD_SQL = " OR ".join(f"({cond})" for check in CHECKS if check not in _CONTROL_CHECKS for _, cond, _ in [check])
+BAD_SQL = "json_problem IS NOT NULL OR " + " OR ".join(f"({cond})" for col, cond, why in CHECKS
+                                                       if (col, cond, why) not in _CONTROL_CHECKS)
 BAD_SQL += f" OR regexp_matches({_ALL_TEXT}, '{_CONTROL_CLASS}')"
-PROBLEM_SQL = "CASE " + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END"
+PROBLEM_SQL = ("CASE WHEN json_problem IS NOT NULL THEN json_problem "
+               + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END")
 
 
 def typed_sql(source: str, tz: str, extra: str = "", explain: bool = True) -> str:
@@ -203,7 +235,7 @@ def typed_sql(source: str, tz: str, extra: str = "", explain: bool = True) -> st
         TRY_CAST({_clean("quantity")} AS BIGINT) AS quantity_raw,
         coalesce(TRY_CAST({_clean("quantity")} AS BIGINT), 1) AS quantity,
         {_optional(_clean("session_id"))} AS session_id,
-        {_clean("knowledge")} AS knowledge_text,
+        {_clean("knowledge")} AS knowledge_text, json_problem,
         coalesce(lower({_clean("knowledge")}) IN ({_TRUE}), false) AS knowledge,
         file_id{extra}
       FROM ({source})
