@@ -126,3 +126,23 @@ def test_valid_json_lines_are_read_with_their_values(site):
     assert cycle["by_operation"] == {"generate": {"events": 2, "credits": 3.75, "quantity": 5},
                                      "edit": {"events": 1, "credits": 1, "quantity": 1}}
     assert cycle["efficiency"]["knowledge"]["events"] == 1 and cycle["efficiency"]["knowledge"]["credits"] == 2.5
+
+
+@pytest.mark.parametrize(("data", "may"), [
+    (b"a,b\n1,plain\n", False),
+    (b'a,b\n1,"x,""quoted"""\n2,3\n', False),  # quotes and commas inside quotes: nothing to see
+    (b"a,b\r\n1,x\r\n", False),  # CRLF line ends are not in a value
+    ("a,b\n1,Zoë Åberg\u3000x\n".encode(), False),  # other non-ASCII text is fine
+    (b'a,b\n1,"two\nlines"\n', True),
+    (b'a,b\n1,"cr\rinside"\n', True),
+    (b"a,b\n1,tab\there\n", True),
+    ("a,b\n1,é\u0085\n".encode(), True),
+    ("a,b\n1,\ufffe\n".encode(), True),
+    (b'a,b\n1,"never closed\n', True),
+])
+def test_the_byte_scan_that_spares_clean_csv_files_the_row_test_misses_nothing(tmp_path, data, may):
+    from generator.ingest.exports import ExportFile, may_hold_control_characters
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    assert may_hold_control_characters(ExportFile(path, "a.csv", "csv")) is may

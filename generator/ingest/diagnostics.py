@@ -20,8 +20,7 @@ from generator.ingest.sql import (
     EVENT_COLUMNS,
     JSON_IS_OBJECT,
     JSON_LINES_OPTIONS,
-    json_columns_sql,
-    json_shape_sql,
+    json_rows_sql,
     quote_sql,
     typed_sql,
 )
@@ -128,17 +127,16 @@ class Diagnostics:
                 WHERE j IS NOT NULL AND NOT {JSON_IS_OBJECT} ORDER BY line""").fetchall():
             self._add(Problem(e.shown, int(line), "row", "not a JSON object on one line"), str(e.path), unreadable=True)
         # CASE, not AND: DuckDB may evaluate both sides, and json_type fails on text that is not JSON.
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table} AS
-            SELECT {json_columns_sql()}, {json_shape_sql()} AS json_problem, line FROM (
-                SELECT CASE WHEN {JSON_IS_OBJECT} THEN j END AS j, line FROM {loaded.table}_raw
-                WHERE j IS NOT NULL AND {JSON_IS_OBJECT}) ORDER BY line""")
+        objects = (f"SELECT CASE WHEN {JSON_IS_OBJECT} THEN j END AS j, line FROM {loaded.table}_raw "
+                   f"WHERE j IS NOT NULL AND {JSON_IS_OBJECT}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {loaded.table} AS {json_rows_sql(objects, 'line')} ORDER BY line")
         self.con.execute(f"DROP TABLE {loaded.table}_raw")
 
     def source(self) -> str:
         """The carefully read rows, shaped like `ingest.source_sql`'s, for the same aggregate."""
         cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        return "\nUNION ALL ".join(f"SELECT {cols}, json_problem, {self.ids[p]} AS file_id FROM {ld.table}"
-                                   for p, ld in self.loaded.items())
+        return "\nUNION ALL ".join(f"SELECT {cols}, json_problem, true AS check_text, {self.ids[p]} AS file_id "
+                                   f"FROM {ld.table}" for p, ld in self.loaded.items())
 
     # -- explaining -------------------------------------------------------------------------------
 
@@ -165,7 +163,8 @@ class Diagnostics:
 
     def _one(self, path: str) -> str:
         cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        return f"SELECT {cols}, json_problem, {self.ids[path]} AS file_id, line FROM {self.loaded[path].table}"
+        return (f"SELECT {cols}, json_problem, true AS check_text, {self.ids[path]} AS file_id, line "
+                f"FROM {self.loaded[path].table}")
 
     def _explain_conflicts(self, files: list[str], conflicts: list[str]) -> None:
 
