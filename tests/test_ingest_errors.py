@@ -157,4 +157,8 @@ def test_quarantine_leaves_bad_rows_out_and_accounts_for_every_row(site):
     assert len(result.quarantined) == 2  # the bad credits row and the conflict (reported once, naming both)
     assert site.build().returncode == 0
     assert site.json("api/months/2026-01.json")["used"] == 5
-    assert site.json("api/site.json")["quarantined_rows"] == 2
+    # Rows, not problems: 2 left out in a.csv + 1 in b.csv = 3, from 2 problems (issue 11, item 13).
+    doc = site.json("api/site.json")
+    assert (doc["quarantined_rows"], doc["quarantine_problems"]) == (3, 2)
+    assert site.json("api/data-quality.json")["quarantined"] == 3
+    assert "<strong>3 rows left out</strong>" in (site.out / "index.html").read_text(encoding="utf-8")

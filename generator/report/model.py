@@ -29,7 +29,8 @@ class Report:
     files: list[FileStats]
     events_counted: int
     events_after_as_of: int
-    quarantined: int
+    quarantined: int  # rows left out (a conflicting event leaves out every copy)
+    quarantine_problems: int  # the problems that left them out, one line each
     warnings: list[str]
     analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
     data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
@@ -58,7 +59,8 @@ def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Re
         files=ingested.files,
         events_counted=usage.events_counted,
         events_after_as_of=usage.events_after_as_of,
-        quarantined=len(ingested.quarantined),
+        quarantined=sum(f.quarantined for f in ingested.files),
+        quarantine_problems=len(ingested.quarantined),
         warnings=ingested.warnings,
         analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
