@@ -80,7 +80,11 @@ def refuse_unsafe_output(config: SiteConfig, out_dir: Path) -> None:
     guarded: list[tuple[str, Path]] = []
     for pattern in config.data.exports:
         base = _glob_base(root, pattern)
-        folders = [base, *(Path(m).resolve().parent for m in glob.glob(str(root / pattern), recursive=True))]
+        folders = [base]
+        for match in glob.glob(str(root / pattern), recursive=True):
+            folders.append(Path(os.path.abspath(match)).parent)
+            with contextlib.suppress(OSError, RuntimeError):  # a broken link is the ingest's to report
+                folders.append(Path(match).resolve(strict=True).parent)
         guarded += [("a folder of the exports", f) for f in folders if f != root]
     guarded += [("the content folder", (root / config.site.content_dir).resolve()),
                 ("the cache", (root / ".creditwise").resolve())]
