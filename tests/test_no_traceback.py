@@ -136,3 +136,33 @@ def test_random_objects_as_json_lines_never_end_in_an_internal_error(tmp_path_fa
     site = fresh(tmp_path_factory, "exports/*.jsonl")
     site.write_export("a.jsonl", "".join(json.dumps(o) + "\n" for o in objs))
     assert cli(site) in (0, 3)
+
+
+# --- surprising but valid inputs: a warning, and a failure under --strict --------------------------
+
+
+def test_far_future_as_of_and_a_stray_topup_are_warned_about(site):
+    from conftest import run_cli
+
+    toml = BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-06-15T12:00:00Z')
+    toml += '\n[[topups]]\ndate = 2025-11-20\ncredits = 40\nprice = 5\n'
+    site.config.write_text(toml, encoding="utf-8")
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-05T10:00:00Z", 5)]))
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    # Cycles 2026-01 … 2026-06: the last with events is 2026-01, so 5 empty cycles follow it.
+    assert ("warning: site.toml: site.as_of: 2026-06-15 12:00:00+00:00 lies 5 cycles after the last cycle with "
+            "events (2026-01); the site reports 5 empty cycles up to it") in r.stderr
+    assert ("warning: site.toml: topups[0]: the top-up of 2025-11-20 falls in no reported cycle (2026-01 to 2026-06), "
+            "so its 40 credits count nowhere") in r.stderr
+    strict = run_cli("build", "--config", str(site.config), "--output", str(site.out), "--strict")
+    assert strict.returncode == 3 and "site.as_of: 2026-06-15" in strict.stderr
+
+
+def test_as_of_two_cycles_past_the_data_and_topups_inside_are_quiet(site):
+    toml = BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-03-15T12:00:00Z')
+    toml += '\n[[topups]]\ndate = 2026-03-01\ncredits = 40\nprice = 5\n'
+    site.config.write_text(toml, encoding="utf-8")
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-05T10:00:00Z", 5)]))
+    r = site.build()
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr

@@ -14,6 +14,7 @@ from generator.ingest.exports import FileStats
 from generator.ingest.load import Ingested
 from generator.model.cycle_report import CycleFigures, build_cycles
 from generator.model.data_quality import DataQuality, assess
+from generator.model.surprises import surprises
 from generator.model.tier_plan import Plan, recommend
 from generator.model.usage import Usage, summarize
 
@@ -61,7 +62,7 @@ def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Re
         events_after_as_of=usage.events_after_as_of,
         quarantined=sum(f.quarantined for f in ingested.files),
         quarantine_problems=len(ingested.quarantined),
-        warnings=ingested.warnings,
+        warnings=[*ingested.warnings, *surprises(config, cycles)],
         analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
     )
