@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -110,6 +111,10 @@ def test_a_site_written_before_folders_were_marked_is_still_replaced(tmp_path):
     run = site.build()
     assert run.returncode == 0, run.stderr
     assert (site.out / MARKER).is_file()
+    (site.out / MARKER).unlink()
+    shutil.rmtree(site.root / ".creditwise")  # no build stamp either: api/site.json and index.html tell
+    site.write_export("2026-03.csv", csv_text(ROWS_A))
+    assert site.build().returncode == 0 and (site.out / MARKER).is_file()
 
 
 def test_leftovers_of_killed_builds_are_removed_by_the_next_build(tmp_path):

@@ -58,6 +58,16 @@ def test_only_localhost_names_pass(host):
     assert loopback_host(host) == (name == "localhost" or name.endswith(".localhost"))
 
 
+def test_a_request_without_host_is_not_a_browsers_and_is_served(server):
+    addr = (urlsplit(server.url).hostname, urlsplit(server.url).port)
+    with socket.create_connection(addr, timeout=20) as s:
+        s.sendall(b"GET /api/site.json HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ")
+
+
 def test_the_base_path_without_its_slash_redirects(server):
     status, headers, _ = get(server, "/r")  # BASIC_TOML: base_url = "/r/"
     assert status == 302 and headers["location"] == "/r/"
