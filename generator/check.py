@@ -70,10 +70,17 @@ class _LinkCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.links: list[Link] = []
         self.ids: set[str] = set()
+        self.scripts: list[tuple[int, str]] = []  # a built page runs no script: any is injected
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         line = self.getpos()[0]
+        if tag == "script":
+            self.scripts.append((line, "a <script> element"))
         for name, value in attrs:
+            if name.startswith("on"):
+                self.scripts.append((line, f"an event handler attribute {name}="))
+            elif name in URL_ATTRS and value and value.strip().lower().startswith("javascript:"):
+                self.scripts.append((line, f"a javascript: URL in {name}="))
             if value is None:
                 continue
             if name == "id" or (name == "name" and tag == "a"):
@@ -111,6 +118,8 @@ def check_site(site: Path) -> CheckResult:
             collector = _LinkCollector()
             collector.feed(data.decode("utf-8", errors="replace"))
             ids[rel], links[rel] = collector.ids, collector.links
+            result.problems += [Problem(rel, line, "script", f"{what}: Creditwise pages have none, so it came from "
+                                        "a value that was not escaped") for line, what in collector.scripts]
         elif suffix == ".css":
             links[rel] = _css_links(path.read_text(encoding="utf-8", errors="replace"))
         elif suffix in (".svg", ".xml"):

@@ -28,11 +28,13 @@ def _err(msg: str) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from generator.config import load_config
+    from generator.pipeline.output import refuse_unsafe_output
     from generator.pipeline.stamp import summary_line, up_to_date
 
     start = time.perf_counter()
     config = load_config(args.config)
     output = Path(args.output).resolve() if args.output else None  # -o is relative to where you are
+    refuse_unsafe_output(config, config.output_path(output))  # before the caches are touched
     # Nothing changed since the last build of this folder: say so before loading the whole pipeline.
     summary = up_to_date(config, config.output_path(output))
     if summary is not None and not (args.strict and summary["warnings"]):

@@ -77,15 +77,22 @@ class Topup(Section):
     price: Credits
 
 
+# Upper bounds that no real site reaches but that keep every figure finite (a notify level of 1e308
+# or a burn window of 10**12 days would overflow the arithmetic instead of meaning anything).
+SHARE_MAX = 10.0  # 1,000 % of the allocation
+CYCLES_MAX = 1200  # a hundred years of monthly cycles
+
+
 class Thresholds(Section):
-    notify: list[Annotated[float, Field(gt=0)]] = [0.5, 0.8, 0.9, 1.0]
-    upgrade_utilization: float = Field(0.8, gt=0)
-    downgrade_utilization: float = Field(0.6, gt=0)
-    target_buffer: tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]] = (1.2, 1.3)
-    baseline_cycles: int = Field(3, ge=2)
-    growth_horizon_months: int = Field(6, ge=0)
-    burn_window_days: int = Field(7, ge=1)
-    spike_factor: float = Field(3.0, gt=0)
+    notify: list[Annotated[float, Field(gt=0, le=SHARE_MAX)]] = [0.5, 0.8, 0.9, 1.0]
+    upgrade_utilization: float = Field(0.8, gt=0, le=SHARE_MAX)
+    downgrade_utilization: float = Field(0.6, gt=0, le=SHARE_MAX)
+    target_buffer: tuple[Annotated[float, Field(gt=0, le=SHARE_MAX)], Annotated[float, Field(gt=0, le=SHARE_MAX)]] = \
+        (1.2, 1.3)
+    baseline_cycles: int = Field(3, ge=2, le=CYCLES_MAX)
+    growth_horizon_months: int = Field(6, ge=0, le=CYCLES_MAX)
+    burn_window_days: int = Field(7, ge=1, le=366)
+    spike_factor: float = Field(3.0, gt=0, le=1e6)
 
     @field_validator("notify")
     @classmethod

@@ -79,7 +79,9 @@ def test_quoted_newlines_keep_line_numbers_exact(site):
     site.write_export("a.csv", csv_text(rows))
     r = site.build()
     assert r.returncode == 3
-    assert r.stderr.startswith("exports/a.csv:4: credits: 'bad' is not a number")
+    # A line end inside a value is a control character (SPEC §2.2); the record still spans lines 2-3.
+    assert r.stderr.startswith("exports/a.csv:2: session_id: holds a control character (U+000A)\n"
+                               "exports/a.csv:4: credits: 'bad' is not a number")
 
 
 def test_misspelled_column_suggests_the_name(site):
@@ -155,4 +157,8 @@ def test_quarantine_leaves_bad_rows_out_and_accounts_for_every_row(site):
     assert len(result.quarantined) == 2  # the bad credits row and the conflict (reported once, naming both)
     assert site.build().returncode == 0
     assert site.json("api/months/2026-01.json")["used"] == 5
-    assert site.json("api/site.json")["quarantined_rows"] == 2
+    # Rows, not problems: 2 left out in a.csv + 1 in b.csv = 3, from 2 problems (issue 11, item 13).
+    doc = site.json("api/site.json")
+    assert (doc["quarantined_rows"], doc["quarantine_problems"]) == (3, 2)
+    assert site.json("api/data-quality.json")["quarantined"] == 3
+    assert "<strong>3 rows left out</strong>" in (site.out / "index.html").read_text(encoding="utf-8")

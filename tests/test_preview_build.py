@@ -17,12 +17,15 @@ from generator.pipeline.build import build
 from generator.serve.rebuild import Level, PreviewBuilder, level_for
 from generator.serve.server import PreviewState
 from generator.serve.watcher import ChangeKind, Debouncer, Watcher, WatchPlan
+from generator.site.writer import MARKER, MARKER_TEXT
 
 
 def full_build(root: Path, tmp: Path) -> dict[str, bytes]:
     out = tmp / "reference"
     build(load_config(root / "site.toml"), out)
-    return tree_bytes(out)
+    files = tree_bytes(out)
+    assert files.pop(MARKER) == MARKER_TEXT  # on disk only: it marks the folder as a build's own
+    return files
 
 
 @pytest.fixture

@@ -14,13 +14,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 FALLBACK = "unnamed"
+MAX_LENGTH = 80  # a slug is a file name (`api/teams/<slug>.json`): far below any file system's 255 bytes
 
 
 def slugify(name: str) -> str:
-    """Lowercase ASCII letters and digits joined by single hyphens: "Legal, Risk & Co." → "legal-risk-co"."""
+    """Lowercase ASCII letters and digits joined by single hyphens: "Legal, Risk & Co." → "legal-risk-co".
+
+    A longer slug is cut to MAX_LENGTH with a hash of the whole name at its end, so two long names that
+    share a beginning still get two slugs."""
     ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or FALLBACK
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or FALLBACK
+    if len(slug) > MAX_LENGTH:
+        slug = _hashed(name, slug[:MAX_LENGTH - 13].rstrip("-"), 12)
+    return slug
 
 
 def _hashed(name: str, base: str, length: int) -> str:

@@ -15,7 +15,15 @@ import duckdb
 
 from generator.errors import DataError, Problem
 from generator.ingest.exports import COLUMNS, ExportFile
-from generator.ingest.sql import CSV_OPTIONS, EVENT_COLUMNS, quote_sql, typed_sql
+from generator.ingest.sql import (
+    CSV_OPTIONS,
+    EVENT_COLUMNS,
+    JSON_IS_OBJECT,
+    JSON_LINES_OPTIONS,
+    json_rows_sql,
+    quote_sql,
+    typed_sql,
+)
 
 STRUCTURAL = {
     "TOO MANY COLUMNS": "the row has more fields than the header",
@@ -77,7 +85,8 @@ class Diagnostics:
                 names = self._parquet_names(path)
                 cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' if c in names else f'NULL AS "{c}"' for c in COLUMNS)
                 self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-                    SELECT {cols}, file_row_number + 1 AS line FROM read_parquet({path}, file_row_number=true)""")
+                    SELECT {cols}, NULL AS json_problem, file_row_number + 1 AS line
+                    FROM read_parquet({path}, file_row_number=true)""")
         except duckdb.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError([Problem(e.shown, None, "", f"cannot read: {reason}")]) from None
@@ -97,7 +106,7 @@ class Diagnostics:
         before = f"sum({newlines}) OVER (ORDER BY rowid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
         # A quoted field may span lines: earlier rows' embedded newlines move later rows down.
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table} AS
-            SELECT {", ".join(f'"{c}"' if c in e.header else f'NULL AS "{c}"' for c in COLUMNS)},
+            SELECT {", ".join(f'"{c}"' if c in e.header else f'NULL AS "{c}"' for c in COLUMNS)}, NULL AS json_problem,
                    rowid + 2 + coalesce({before}, 0) AS line
             FROM {loaded.table}_raw ORDER BY rowid""")
         rejects = self.con.execute(f"""SELECT line, any_value(column_name), any_value(error_type) FROM {rej}
@@ -109,27 +118,25 @@ class Diagnostics:
         self.con.execute(f"DROP TABLE {loaded.table}_raw; DROP TABLE {rej}; DROP TABLE {scan}")
 
     def _load_jsonl(self, path: str, loaded: Loaded) -> None:
-        # Each line as text (a separator that cannot occur in a line), so every line number is exact.
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table}_lines AS
-            SELECT j FROM read_csv({path}, columns={{'j': 'VARCHAR'}}, header=false,
-                auto_detect=false, delim=E'\\x1f', quote='', escape='', max_line_size=8388608)""")
+            SELECT j FROM read_csv({path}, {JSON_LINES_OPTIONS})""")
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table}_raw AS
             SELECT j, rowid + 1 AS line FROM {loaded.table}_lines; DROP TABLE {loaded.table}_lines""")
         e = loaded.export
-        # CASE, not AND: DuckDB may evaluate both sides, and json_type fails on text that is not JSON.
-        is_object = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
         for (line,) in self.con.execute(f"""SELECT line FROM {loaded.table}_raw
-                WHERE j IS NOT NULL AND NOT {is_object} ORDER BY line""").fetchall():
+                WHERE j IS NOT NULL AND NOT {JSON_IS_OBJECT} ORDER BY line""").fetchall():
             self._add(Problem(e.shown, int(line), "row", "not a JSON object on one line"), str(e.path), unreadable=True)
-        cols = ", ".join(f"CASE WHEN {is_object} THEN json_extract_string(j, '$.{c}') END AS \"{c}\"" for c in COLUMNS)
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE {loaded.table} AS SELECT {cols}, line FROM {loaded.table}_raw
-            WHERE j IS NOT NULL AND {is_object} ORDER BY line""")
+        # CASE, not AND: DuckDB may evaluate both sides, and json_type fails on text that is not JSON.
+        objects = (f"SELECT CASE WHEN {JSON_IS_OBJECT} THEN j END AS j, line FROM {loaded.table}_raw "
+                   f"WHERE j IS NOT NULL AND {JSON_IS_OBJECT}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {loaded.table} AS {json_rows_sql(objects, 'line')} ORDER BY line")
         self.con.execute(f"DROP TABLE {loaded.table}_raw")
 
     def source(self) -> str:
         """The carefully read rows, shaped like `ingest.source_sql`'s, for the same aggregate."""
         cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        return "\nUNION ALL ".join(f"SELECT {cols}, {self.ids[p]} AS file_id FROM {ld.table}" for p, ld in self.loaded.items())
+        return "\nUNION ALL ".join(f"SELECT {cols}, json_problem, true AS check_text, {self.ids[p]} AS file_id "
+                                   f"FROM {ld.table}" for p, ld in self.loaded.items())
 
     # -- explaining -------------------------------------------------------------------------------
 
@@ -156,7 +163,8 @@ class Diagnostics:
 
     def _one(self, path: str) -> str:
         cols = ", ".join(f'"{c}"' for c in COLUMNS)
-        return f"SELECT {cols}, {self.ids[path]} AS file_id, line FROM {self.loaded[path].table}"
+        return (f"SELECT {cols}, json_problem, true AS check_text, {self.ids[path]} AS file_id, line "
+                f"FROM {self.loaded[path].table}")
 
     def _explain_conflicts(self, files: list[str], conflicts: list[str]) -> None:
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from generator.errors import DataError, Problem
-from generator.ingest.exports import COLUMNS, ExportFile, check_columns
+from generator.ingest.exports import COLUMNS, ExportFile, check_columns, may_hold_control_characters
 
 # Spellings a spreadsheet writes for booleans; anything else in `knowledge` is a data error.
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
@@ -33,14 +33,79 @@ def _csv_source(group: list[ExportFile], ids: list[int]) -> str:
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in header)
     cols = ", ".join(f'"{c}"' if c in header else "NULL" for c in COLUMNS)
     paths = ", ".join(quote_sql(str(e.path)) for e in group)
-    return f"SELECT {cols}, {_file_id(ids)} FROM read_csv([{paths}], columns={{{spec}}}, {CSV_OPTIONS})"
+    # Only files whose bytes may hold a control character get the per-row test for one.
+    flags = ", ".join("true" if may_hold_control_characters(e) else "false" for e in group)
+    return (f"SELECT {cols}, NULL AS json_problem, [{flags}][CAST(file_index AS BIGINT) + 1] AS check_text, "
+            f"{_file_id(ids)} FROM read_csv([{paths}], columns={{{spec}}}, {CSV_OPTIONS})")
+
+
+# JSON Lines read line by line as text (a separator that cannot occur in a line), so that a line's
+# shape can be checked: a key given twice, a key that is not a column, an object or array where a
+# value belongs, a number in exponent form (the same text in a string is refused).
+JSON_LINES_OPTIONS = ("columns={'j': 'VARCHAR'}, header=false, auto_detect=false, delim=E'\\x1f', quote='', "
+                      "escape='', max_line_size=8388608")
+JSON_IS_OBJECT = "CASE WHEN json_valid(j) THEN json_type(j) = 'OBJECT' ELSE false END"
+_COLUMN_LIST = "[" + ", ".join(f"'{c}'" for c in COLUMNS) + "]"
+_PATHS = "[" + ", ".join(f"'$.{c}'" for c in COLUMNS) + "]"
+# Only the few characters after the key are searched (a regular expression over the whole line costs more).
+_EXPONENT = ("regexp_extract(substr(j, strpos(j, '\"credits\"'), 48), "
+             "'^\"credits\"\\s*:\\s*(-?[0-9.]+[eE][-+]?[0-9]+)', 1)")
+_CREDITS = COLUMNS.index("credits") + 1
+
+
+def _json_problem_sql() -> str:
+    """'column|reason' for a line `j` (with its keys `k` and their types `ty`) of the wrong shape, else NULL."""
+    twice = "list_filter(k, lambda x: len(list_filter(k, lambda y: y = x)) > 1)[1]"
+    unknown = f"list_filter(k, lambda x: NOT list_contains({_COLUMN_LIST}, x))[1]"
+    nested = "list_position(list_transform(ty, lambda t: t IN ('OBJECT', 'ARRAY')), true)"
+    # Cheap tests decide (measured: list_distinct or a lambda on every line cost more than the scan);
+    # what names the key runs only on a bad line. Keys beyond those that are columns (each counted
+    # once in `ty`) are a key given twice or one that is not a column.
+    problem = f"""CASE
+        WHEN len(k) <> list_aggregate(ty, 'count') THEN CASE
+          WHEN len(list_distinct(k)) <> len(k) THEN {twice} || '|the key is given twice in one line'
+          ELSE {unknown} || '|not a column (a key must be one of: {', '.join(COLUMNS)})' END
+        WHEN (contains(substr(j, 2), '{{') OR contains(j, '[')) AND list_has_any(ty, ['OBJECT', 'ARRAY'])
+          THEN {_COLUMN_LIST}[{nested}] || '|a JSON ' || lower(ty[{nested}]) || ' where a value belongs'
+        WHEN ty[{_CREDITS}] = 'DOUBLE' AND {_EXPONENT} <> '' THEN 'credits|''' || {_EXPONENT} || ''' is not a number'
+        END"""
+    return problem
+
+
+def json_rows_sql(inner: str, extra: str) -> str:
+    """Rows shaped like the other sources from `inner` (JSON object lines `j` plus `extra` columns).
+
+    Each line is parsed three times, however many keys it has: its values, their JSON types and its
+    keys. `json_problem` is 'column|reason' for a line of the wrong shape, else NULL."""
+    problem = _json_problem_sql()
+    cols = ", ".join(f'v[{i}] AS "{c}"' for i, c in enumerate(COLUMNS, start=1))
+    return f"""SELECT {cols}, {problem} AS json_problem, {extra} FROM (
+        SELECT j, json_extract_string(j, {_PATHS}) AS v, json_type(j, {_PATHS}) AS ty, json_keys(j) AS k, {extra}
+        FROM ({inner}))"""
 
 
 def _jsonl_source(group: list[ExportFile], ids: list[int]) -> str:
     spec = ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS)
     paths = ", ".join(quote_sql(str(e.path)) for e in group)
     cols = ", ".join(f'"{c}"' for c in COLUMNS)
-    return f"SELECT {cols}, {_file_id(ids)} FROM read_json([{paths}], format='newline_delimited', columns={{{spec}}})"
+    return (f"SELECT {cols}, NULL AS json_problem, true AS check_text, {_file_id(ids)} "
+            f"FROM read_json([{paths}], format='newline_delimited', columns={{{spec}}})")
+
+
+def json_lines_well_shaped(con: duckdb.DuckDBPyConnection, exports: list[ExportFile]) -> bool:
+    """Whether every line of these JSON Lines exports is an object of the right shape.
+
+    read_json (the fast scan) keeps a key's first value, drops keys that are not columns and turns
+    an object into its text; this second, cheaper scan of the lines finds such a line, and the
+    careful read then names it."""
+    paths = ", ".join(quote_sql(str(e.path)) for e in exports if e.format == "jsonl")
+    if not paths:
+        return True
+    # read_json has just read every line as an object, so the lines need no second validity test.
+    lines = f"SELECT j FROM read_csv([{paths}], {JSON_LINES_OPTIONS}) WHERE j IS NOT NULL"
+    found = con.execute(f"""SELECT count(*) FROM (SELECT j, json_keys(j) AS k, json_type(j, {_PATHS}) AS ty
+        FROM ({lines})) WHERE ({_json_problem_sql()}) IS NOT NULL""")
+    return found.fetchone()[0] == 0
 
 
 def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile, fid: int) -> str:
@@ -51,7 +116,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile, fid: int
         raise DataError([Problem(export.shown, None, "", f"not a readable Parquet file: {_first_line(exc)}")]) from None
     check_columns(export, names, line=None)
     cols = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in names else "NULL" for c in COLUMNS)
-    return f"SELECT {cols}, {fid} AS file_id FROM read_parquet({path})"
+    return f"SELECT {cols}, NULL AS json_problem, true AS check_text, {fid} AS file_id FROM read_parquet({path})"
 
 
 def source_sql(con: duckdb.DuckDBPyConnection, exports: list[ExportFile]) -> str:
@@ -82,9 +147,44 @@ def _clean(col: str) -> str:
     return f"nullif({col}, '')"
 
 
+# Unicode white space (Python's str.isspace): a value of these alone is blank, like an empty one.
+_SPACE_CODES = (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+_SPACE_CLASS = "".join(f"\\x{{{c:x}}}" for c in _SPACE_CODES)
+
+
 def _blank(col: str) -> str:
-    # `< '!'` is a cheap pre-filter: only a value starting with a space or control character can be blank.
-    return f"({col} IS NULL OR ({col} < '!' AND trim({col}) = ''))"
+    # A cheap pre-filter on the first character: only a value starting with an ASCII space or control
+    # character, or with a character from U+0085 up, can be white space alone (measured: testing the
+    # first code point on every row cost a tenth of the scan); only those reach the regular expression.
+    return (f"({col} IS NULL OR CASE WHEN {col} < '!' OR {col} >= chr(133) "
+            f"THEN regexp_full_match({col}, '[{_SPACE_CLASS}]*') ELSE false END)")
+
+
+def _optional(col: str) -> str:
+    """An optional text column: empty or white space alone is no value (a blank team takes [teams])."""
+    return f"CASE WHEN {_blank(col)} THEN NULL ELSE {col} END"
+
+
+# Characters a text value may not hold: C0 and C1 controls (tab included: no name has one) and the
+# Unicode noncharacters of the BMP; the site's HTML, SVG and XML cannot carry them.
+_CONTROL_CLASS = "[\\x00-\\x1f\\x7f-\\x9f\\x{fdd0}-\\x{fdef}\\x{fffe}\\x{ffff}]"
+TEXT_COLUMNS = ("event_id", "member", "team", "feature", "operation", "model", "session_id")
+
+
+def _control(col: str) -> str:
+    return f"coalesce(regexp_matches({col}, '{_CONTROL_CLASS}'), false)"
+
+
+# A timestamp's written offset (`±HH:MM`, `±HHMM` or `±HH` at its end) in hours and minutes, from plain
+# string functions (no second parse): DuckDB accepts any offset, an export only up to ±18:00.
+_OFFSET_COLON = "substr(ts_text, -6, 1) IN ('+', '-') AND substr(ts_text, -3, 1) = ':'"
+_OFFSET_4 = "substr(ts_text, -5, 1) IN ('+', '-') AND length(ts_text) > 19"
+_OFFSET_HOURS = f"""CASE WHEN {_OFFSET_COLON} THEN TRY_CAST(substr(ts_text, -5, 2) AS INTEGER)
+    WHEN {_OFFSET_4} THEN TRY_CAST(substr(ts_text, -4, 2) AS INTEGER)
+    WHEN substr(ts_text, -3, 1) IN ('+', '-') THEN TRY_CAST(substr(ts_text, -2, 2) AS INTEGER) ELSE 0 END"""
+_OFFSET_MINUTES = f"""CASE WHEN {_OFFSET_COLON} OR {_OFFSET_4} THEN TRY_CAST(substr(ts_text, -2, 2) AS INTEGER)
+    ELSE 0 END"""
 
 
 # Every check a row must pass: (column, condition that makes the row bad, why). The conditions are
@@ -102,6 +202,13 @@ CHECKS: list[tuple[str, str, str]] = [
     ("timestamp", _blank("ts_text"), _MISSING),
     ("timestamp", f"ts IS NULL OR NOT ({_TS_SHAPE})",
      "'''' || ts_text || ''' is not an ISO 8601 timestamp (e.g. 2026-10-01T09:30:00+02:00)'"),
+    # After the date only digits, ':', '.', a sign and Z: a zone name (`… America/New_York`) is no offset.
+    ("timestamp", "translate(substr(ts_text, 12), '0123456789:.+-Zz', '') <> ''",
+     "'''' || ts_text || ''' names a time zone; write its UTC offset instead (e.g. 2026-10-01T09:30:00-04:00)'"),
+    ("timestamp", f"({_OFFSET_HOURS}) * 60 + ({_OFFSET_MINUTES}) > 18 * 60 OR ({_OFFSET_MINUTES}) > 59",
+     "'''' || ts_text || ''' has a UTC offset outside ±18:00'"),
+    ("timestamp", "ts < TIMESTAMPTZ '1970-01-01 00:00:00+00' OR ts >= TIMESTAMPTZ '2201-01-01 00:00:00+00'",
+     "'''' || ts_text || ''' lies outside the years 1970–2200'"),
     ("member", _blank("member"), _MISSING),
     ("feature", _blank("feature"), _MISSING),
     ("operation", _blank("operation"), _MISSING),
@@ -116,15 +223,26 @@ CHECKS: list[tuple[str, str, str]] = [
      "credits_text || ' is negative; only a refund (operation = refund) may be negative'"),
     ("credits", "credits > 0 AND operation = 'refund'", "'a refund must have negative credits, got ' || credits_text"),
     # BIGINT casts round '1.5' and read '1e3' or '0x10': only plain digits pass (one digit: the common case, no regex).
-    ("quantity", "quantity_text IS NOT NULL AND NOT (quantity_raw >= 1 AND (length(quantity_text) = 1"
-                 " OR regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$')))",
+    ("quantity", "quantity_text IS NOT NULL AND quantity_raw IS NULL AND length(quantity_text) > 18"
+                 " AND regexp_full_match(quantity_text, '^[+]?[0-9]+$')",
+     "'''' || quantity_text || ''' is too large'"),
+    ("quantity", "quantity_text IS NOT NULL AND NOT coalesce(quantity_raw >= 1 AND (length(quantity_text) = 1"
+                 " OR regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$')), false)",
      "'''' || quantity_text || ''' is not a whole number ≥ 1'"),
     ("knowledge", f"knowledge_text IS NOT NULL AND lower(knowledge_text) NOT IN ({_BOOLS})",
      "'''' || knowledge_text || ''' is not a boolean (true/false, yes/no, 1/0)'"),
 ]
-# Whether a row is bad (the fast path) and why (diagnostics) come from the same conditions.
-BAD_SQL = " OR ".join(f"({cond})" for _, cond, _ in CHECKS)
-PROBLEM_SQL = "CASE " + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END"
+_CONTROL_CHECKS = [(col, _control(col), "'holds a control character (U+' || lpad(upper(to_hex(unicode("
+                    f"regexp_extract({col}, '{_CONTROL_CLASS}')))), 4, '0') || ')'") for col in TEXT_COLUMNS]
+CHECKS += _CONTROL_CHECKS
+# Whether a row is bad (the fast path) and why (diagnostics) come from the same conditions; the fast
+# path looks for a control character in every text column at once (one regular expression a row).
+_ALL_TEXT = " || ' ' || ".join(f"coalesce({col}, '')" for col in TEXT_COLUMNS)
+BAD_SQL = "json_problem IS NOT NULL OR " + " OR ".join(f"({cond})" for col, cond, why in CHECKS
+                                                       if (col, cond, why) not in _CONTROL_CHECKS)
+BAD_SQL += f" OR (check_text AND regexp_matches({_ALL_TEXT}, '{_CONTROL_CLASS}'))"
+PROBLEM_SQL = ("CASE WHEN json_problem IS NOT NULL THEN json_problem "
+               + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END")
 
 
 def typed_sql(source: str, tz: str, extra: str = "", explain: bool = True) -> str:
@@ -142,17 +260,17 @@ def typed_sql(source: str, tz: str, extra: str = "", explain: bool = True) -> st
         {_clean("timestamp")} AS ts_text,
         TRY_CAST({_clean("timestamp")} AS TIMESTAMPTZ) AS ts,
         {_clean("member")} AS member,
-        {_clean("team")} AS team,
+        {_optional(_clean("team"))} AS team,
         {_clean("feature")} AS feature,
         {_clean("operation")} AS operation,
-        {_clean("model")} AS model,
+        {_optional(_clean("model"))} AS model,
         {_clean("credits")} AS credits_text,
         TRY_CAST({_clean("credits")} AS DECIMAL(18, 6)) AS credits,
         {_clean("quantity")} AS quantity_text,
         TRY_CAST({_clean("quantity")} AS BIGINT) AS quantity_raw,
         coalesce(TRY_CAST({_clean("quantity")} AS BIGINT), 1) AS quantity,
-        {_clean("session_id")} AS session_id,
-        {_clean("knowledge")} AS knowledge_text,
+        {_optional(_clean("session_id"))} AS session_id,
+        {_clean("knowledge")} AS knowledge_text, json_problem, check_text,
         coalesce(lower({_clean("knowledge")}) IN ({_TRUE}), false) AS knowledge,
         file_id{extra}
       FROM ({source})
@@ -187,7 +305,7 @@ def fast_read(con: duckdb.DuckDBPyConnection, exports: list[ExportFile], tz: str
     """Aggregate the exports into `g`; False when DuckDB cannot read them (the careful path then explains)."""
     try:
         aggregate(con, source_sql(con, exports), tz)
-        return True
+        return json_lines_well_shaped(con, exports)
     except (duckdb.OutOfMemoryException, duckdb.InterruptException):
         raise  # not the data's fault: no careful re-read would help
     except duckdb.Error:

@@ -13,6 +13,7 @@ from generator.config import SiteConfig
 from generator.errors import DataError, Problem
 from generator.ingest.load import ingest
 from generator.pipeline import stamp as build_stamp
+from generator.pipeline.output import refuse_unsafe_output
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
 from generator.site.api.documents import api_documents
@@ -65,6 +66,8 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     """The whole site; `write=False` keeps it in memory only (the preview server serves it from there)."""
     timings: dict[str, float] = {}
     out_dir = config.output_path(output)
+    if write:
+        refuse_unsafe_output(config, out_dir)  # before anything is read: a refused build deletes nothing
     with _timed(timings, "inputs", progress):
         key = model_cache.model_key(config)
         report = model_cache.load(config, key)  # nothing it depends on changed: no DuckDB at all

@@ -46,7 +46,7 @@ def _inputs(config: SiteConfig) -> list[Path]:
     return sorted({p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()})
 
 
-def _stamp(config: SiteConfig, out_dir: Path) -> Path:
+def stamp_path(config: SiteConfig, out_dir: Path) -> Path:
     name = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
     return config.cache_dir / f"site-{name}.json"
 
@@ -64,7 +64,7 @@ def up_to_date(config: SiteConfig, out_dir: Path) -> dict[str, Any] | None:
     """What the last build of `out_dir` recorded (events, cycles, warnings) if it is still exactly current."""
     key = site_key(config, model_cache.model_key(config), out_dir)
     try:
-        stamp = json.loads(_stamp(config, out_dir).read_text())
+        stamp = json.loads(stamp_path(config, out_dir).read_text())
     except (OSError, ValueError):
         return None
     current = stamp.get("key") == key and out_dir.is_dir() and stamp.get("files") == _listing(out_dir)
@@ -72,7 +72,7 @@ def up_to_date(config: SiteConfig, out_dir: Path) -> dict[str, Any] | None:
 
 
 def record(config: SiteConfig, key: str, out_dir: Path, report: Report) -> None:
-    path = _stamp(config, out_dir)
+    path = stamp_path(config, out_dir)
     summary = {"events": report.events_counted, "cycles": len(report.cycles), "warnings": report.warnings}
     with contextlib.suppress(OSError):  # no stamp: the next build simply renders again
         write_atomic(path, json.dumps({"key": key, "files": _listing(out_dir), "summary": summary}, sort_keys=True))

@@ -128,8 +128,13 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
     live = ReleaseId.parse(state.current)
     releases = ours(state)
     if live and live.digest == digest[:12]:
-        say(f"Nothing to publish: release {live} on {target.label} already has this content (sha256 {digest[:12]}).")
-        return 0
+        broken = target.verify(str(live))
+        if not broken:
+            say(f"Nothing to publish: release {live} on {target.label} already has this content "
+                f"(sha256 {digest[:12]}).")
+            return 0
+        say(f"Release {live} on {target.label} has this content but is incomplete ({_first(broken)}): "
+            "publishing it again.")
     when = build_time(result.report.as_of)
     new = ReleaseId((releases[-1].seq if releases else 0) + 1, release_stamp(when), digest[:12])
     link_from = state.current if state.current in state.releases else (str(releases[-1]) if releases else None)
@@ -167,6 +172,10 @@ def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None
     return 0
 
 
+def _first(problems: list[str]) -> str:
+    return problems[0] + (f" and {len(problems) - 1} more" if len(problems) > 1 else "")
+
+
 def rollback(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None] = print) -> int:
     target = target_of(config)
     state = target.state()
@@ -180,6 +189,10 @@ def rollback(config: SiteConfig, dry_run: bool = False, say: Callable[[str], Non
     if not earlier:
         raise CheckError([Problem(target.label, None, "", f"no release before {live} to roll back to")])
     back = earlier[-1]
+    broken = target.verify(str(back))
+    if broken:
+        raise CheckError([Problem(target.label, None, f"releases/{back}", f"incomplete, not rolled back to: {p}")
+                          for p in broken[:10]], total=len(broken))
     if dry_run:
         say(f"Dry run: would switch 'current' on {target.label} from {live} to {back} (nothing was changed)")
         return 0

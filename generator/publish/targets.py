@@ -13,6 +13,7 @@ of the two or a half-copied one.
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import json
 import os
 import re
@@ -32,6 +33,17 @@ class TargetState:
     current: str | None  # name of the release `current` points at
     releases: list[str]  # every entry of releases/ (ours and anything else), sorted by name
     live_manifest: dict | None  # current/manifest.json, parsed
+
+
+LEFTOVERS = (".incoming-", ".removing-")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class LocalTarget:
@@ -64,7 +76,10 @@ class LocalTarget:
         releases = self.root / "releases"
         staging = releases / f".incoming-{release}"
         previous = releases / link_from if link_from else None
-        shutil.rmtree(staging, ignore_errors=True)
+        if releases.is_dir():  # what killed publishes left: half-uploaded and half-removed releases
+            for leftover in releases.iterdir():
+                if leftover.name.startswith(LEFTOVERS):
+                    shutil.rmtree(leftover, ignore_errors=True)
         try:
             releases.mkdir(parents=True, exist_ok=True)
             staging.mkdir(mode=0o755)
@@ -98,8 +113,30 @@ class LocalTarget:
             os.replace(tmp, self.root / "current")  # rename(2): atomic, readers never see no `current`
         except OSError as exc:
             raise self._refuse(f"cannot switch 'current': {exc}") from None
-        for name in remove:
-            shutil.rmtree(self.root / "releases" / name, ignore_errors=True)
+        for name in remove:  # out of sight first (one rename), then deleted: never a half-deleted release
+            gone = self.root / "releases" / f".removing-{name}"
+            try:
+                (self.root / "releases" / name).rename(gone)
+            except OSError:
+                continue
+            shutil.rmtree(gone, ignore_errors=True)
+
+    def verify(self, release: str) -> list[str]:
+        """What is wrong with a release against its manifest.json (empty: it is complete)."""
+        folder = self.root / "releases" / release
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            files = manifest["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return ["manifest.json is missing or unreadable"]
+        problems = []
+        for rel, digest in sorted(files.items()):
+            path = folder / rel
+            if not path.is_file():
+                problems.append(f"{rel} is missing")
+            elif _sha256(path) != digest:
+                problems.append(f"{rel} differs from its manifest")
+        return problems
 
 
 class SshTarget:
@@ -157,7 +194,8 @@ class SshTarget:
     def upload(self, site: Path, manifest: bytes, release: str, link_from: str | None) -> None:
         incoming = f"{self.path}/releases/.incoming-{release}"
         p = shlex.quote(self.path)
-        self._run(f"mkdir -p {p}/releases", "creating the releases folder")
+        self._run(f"mkdir -p {p}/releases && cd {p}/releases && rm -rf ./.incoming-* ./.removing-*",
+                  "creating the releases folder")
         with tempfile.TemporaryDirectory(prefix="creditwise-manifest-") as tmp:
             (Path(tmp) / "manifest.json").write_bytes(manifest)
             # -c: compare contents, not times (every build rewrites every file); no -t, so that an unchanged
@@ -179,9 +217,27 @@ class SshTarget:
         tmp = shlex.quote(f".current-{os.getpid()}")
         script = (f"set -e; cd {shlex.quote(self.path)}; ln -sfn {shlex.quote('releases/' + release)} {tmp}; "
                   f"mv -T {tmp} current")  # one rename(2) on the host: the switch is atomic there too
-        if remove:
-            script += "; rm -rf " + " ".join(shlex.quote(f"releases/{name}") for name in remove)
+        for name in remove:  # out of sight first (one rename), then deleted: never a half-deleted release
+            src, gone = shlex.quote(f"releases/{name}"), shlex.quote(f"releases/.removing-{name}")
+            script += f"; if [ -d {src} ]; then mv -T {src} {gone} && rm -rf {gone}; fi"
         self._run(script, "switching 'current'")
+
+    def verify(self, release: str) -> list[str]:
+        """What is wrong with a release against its manifest.json (empty: it is complete)."""
+        folder = shlex.quote(f"{self.path}/releases/{release}")
+        out = self._run(f"cat {folder}/manifest.json 2>/dev/null || true", "reading the release's manifest")
+        try:
+            files = json.loads(out)["files"]
+        except (ValueError, KeyError, TypeError):
+            return ["manifest.json is missing or unreadable"]
+        sums = "".join(f"{digest}  {rel}\n" for rel, digest in sorted(files.items()))
+        script = f"cd {folder} && sha256sum -c --quiet 2>/dev/null <<'CREDITWISE_SUMS'\n{sums}CREDITWISE_SUMS\ntrue"
+        problems = []
+        for line in self._run(script, "checking the release").splitlines():
+            rel, _, verdict = line.rpartition(": ")
+            if rel:
+                problems.append(f"{rel} is missing" if "open or read" in verdict else f"{rel} differs from its manifest")
+        return problems
 
 
 def _last_line(text: str) -> str:

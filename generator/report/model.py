@@ -14,6 +14,7 @@ from generator.ingest.exports import FileStats
 from generator.ingest.load import Ingested
 from generator.model.cycle_report import CycleFigures, build_cycles
 from generator.model.data_quality import DataQuality, assess
+from generator.model.surprises import surprises
 from generator.model.tier_plan import Plan, recommend
 from generator.model.usage import Usage, summarize
 from generator.model.usage_lines import UsageLine, usage_lines
@@ -30,7 +31,8 @@ class Report:
     files: list[FileStats]
     events_counted: int
     events_after_as_of: int
-    quarantined: int
+    quarantined: int  # rows left out (a conflicting event leaves out every copy)
+    quarantine_problems: int  # the problems that left them out, one line each
     warnings: list[str]
     analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
     data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
@@ -60,8 +62,9 @@ def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Re
         files=ingested.files,
         events_counted=usage.events_counted,
         events_after_as_of=usage.events_after_as_of,
-        quarantined=len(ingested.quarantined),
-        warnings=ingested.warnings,
+        quarantined=sum(f.quarantined for f in ingested.files),
+        quarantine_problems=len(ingested.quarantined),
+        warnings=[*ingested.warnings, *surprises(config, cycles)],
         analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
         usage_lines=usage_lines(ingested.con),

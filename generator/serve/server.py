@@ -15,8 +15,10 @@ from the browser cache.
 from __future__ import annotations
 
 import mimetypes
+import re
 import secrets
 import socketserver
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +31,8 @@ from generator.serve.inject import EVENTS_PATH, fallback_page, inject
 
 HOST = "127.0.0.1"
 REQUEST_WAIT = 30.0
+CLIENT_TIMEOUT = 10.0  # a client that sends nothing for this long loses its connection (and thread)
+BACKLOG = 256  # connections waiting to be accepted (socketserver's default of 5 dropped a burst of 200)
 KEEPALIVE = 15.0  # seconds between SSE comments; a write to a closed tab ends its thread
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".json": "application/json", ".svg": "image/svg+xml", ".xml": "application/xml",
@@ -106,6 +110,26 @@ def site_path(url_path: str, base_path: str = "/") -> str | None:
     return path + "index.html" if path == "" or path.endswith("/") else path
 
 
+def loopback_host(host: str | None) -> bool:
+    """Whether a Host header names this machine's loopback: `localhost` (and `*.localhost`), 127.0.0.0/8
+    or [::1], with any port. Any other name may be a DNS rebinding page reading the preview; a request
+    without Host (not a browser's) is let through."""
+    if host is None:
+        return True
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, _, rest = host[1:].partition("]")
+        return name == "::1" and (rest == "" or re.fullmatch(r":\d{1,5}", rest) is not None)
+    name, _, port = host.partition(":")
+    if port and not re.fullmatch(r"\d{1,5}", port):
+        return False
+    name = name.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    parts = name.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
 def content_type(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -114,6 +138,7 @@ def content_type(path: str) -> str:
 
 class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True  # an open reload connection never keeps the process alive
+    request_queue_size = BACKLOG
 
     def __init__(self, port: int, state: PreviewState, base_path: str = "/"):
         self.state, self.base_path = state, base_path
@@ -127,6 +152,12 @@ class PreviewServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://{HOST}:{self.server_port}/"
 
+    def handle_error(self, request, client_address) -> None:
+        """A browser that closes or resets its connection is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class PreviewHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -134,6 +165,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle's algorithm the second waits for the client's
     # delayed ACK (~40 ms per response on a kept-alive connection): a reload would take 100 ms longer.
     disable_nagle_algorithm = True
+    timeout = CLIENT_TIMEOUT  # a slow or silent client cannot hold a thread forever
     server: PreviewServer
 
     def log_message(self, format: str, *args) -> None:  # the terminal shows rebuilds, not every request
@@ -146,7 +178,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self._serve(head=True)
 
     def _serve(self, head: bool) -> None:
+        if not loopback_host(self.headers.get("Host")):
+            self.close_connection = True
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, "text/plain; charset=utf-8",
+                       b"This preview answers only to localhost and 127.0.0.1.\n", head)
+            return
         url_path = urlsplit(self.path).path
+        if url_path.rstrip("/") == self.server.base_path.rstrip("/") != "" and not url_path.endswith("/"):
+            self._redirect(url_path + "/")  # /reports -> /reports/, where the site's relative links work
+            return
         if url_path == EVENTS_PATH and not head:
             self._events()
             return

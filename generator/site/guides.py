@@ -22,6 +22,7 @@ from typing import Any
 
 import jinja2
 import markdown
+import markupsafe
 from jinja2.sandbox import SandboxedEnvironment
 
 from generator import formatting as fmt
@@ -153,9 +154,19 @@ def parse_front_matter(text: str, name: str) -> tuple[dict[str, Any], int]:
 def guide_environment() -> SandboxedEnvironment:
     """Sandboxed: a guide may read values and call filters, nothing that reaches Python internals."""
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True,
-                               lstrip_blocks=True, keep_trailing_newline=True)
+                               lstrip_blocks=True, keep_trailing_newline=True, finalize=_as_text)
     env.filters |= {"credits": _strict(fmt.credits), "pct": _strict(fmt.pct_fixed)}
     return env
+
+
+# What Markdown would read as syntax in a value: a value from site.toml is text, never a link or markup.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]()!|~])")
+
+
+def _as_text(value: Any) -> str:
+    """Every placeholder's output (site.toml values are data): HTML-escaped, Markdown syntax escaped."""
+    text = str(markupsafe.escape(value))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def _strict(fmt: Callable[[Any], str]) -> Callable[[Any], str]:

@@ -1,15 +1,18 @@
 """Write the finished site in one step.
 
 Everything is rendered into memory first, written into a fresh directory beside the output,
-then swapped in with renames: a failed build never touches the previous site, and no stale
-file from an earlier build survives.
+then exchanged with it in one step: a failed or killed build never touches the previous site,
+and no stale file from an earlier build survives.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
+
+from generator.fileio import exchange, pid_alive
 
 
 class SiteFiles:
@@ -35,39 +38,73 @@ class SiteFiles:
         return sorted(self._files.items())
 
 
+MARKER = ".creditwise-site"  # in every folder a build writes: the next build may replace that folder
+MARKER_TEXT = b"Written by Creditwise: every build replaces this whole folder.\n"
+LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)$")
+
+
 def unchanged(files: SiteFiles, out_dir: Path) -> bool:
     """Whether `out_dir` already holds exactly these files (then there is nothing to write)."""
-    if not out_dir.is_dir():
+    if not out_dir.is_dir() or not (out_dir / MARKER).is_file():
         return False
     present = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file() or p.is_symlink())
-    if present != files.paths():
+    if present != sorted([*files.paths(), MARKER]):
         return False
     return all((out_dir / path).read_bytes() == content for path, content in files.items())
 
 
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Staging folders of earlier builds of `out_dir` that were killed (their process is gone)."""
+    removed = []
+    if not out_dir.parent.is_dir():
+        return removed
+    for entry in out_dir.parent.iterdir():
+        m = LEFTOVER.match(entry.name)
+        if m and m["name"] == out_dir.name and (int(m["pid"]) == os.getpid() or not pid_alive(int(m["pid"]))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
 def write_site(files: SiteFiles, out_dir: Path) -> bool:
-    """Swap the site in; False when the output already held exactly these files."""
+    """Swap the site in; False when the output already held exactly these files.
+
+    The new site is written into a staging folder beside the output, then the two are exchanged in
+    one `renameat2(RENAME_EXCHANGE)`: at every instant the output path holds a complete site, the old
+    one or the new one (a `kill -9` anywhere leaves one of them, plus a staging folder the next build
+    removes)."""
     out_dir = out_dir.resolve()
     if unchanged(files, out_dir):
         return False
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-    for leftover in (staging, old):
-        shutil.rmtree(leftover, ignore_errors=True)
     try:
         staging.mkdir()
-        for path, content in files.items():
+        for path, content in [*files.items(), (MARKER, MARKER_TEXT)]:
             target = staging / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        if out_dir.exists():
-            out_dir.rename(old)
-        staging.rename(out_dir)
+        if not out_dir.exists():
+            staging.rename(out_dir)  # nothing there yet: one rename(2)
+            return True
+        if not exchange(staging, out_dir):
+            _swap_by_two_renames(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        if old.exists() and not out_dir.exists():
-            old.rename(out_dir)  # put the previous site back
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous site
     return True
+
+
+def _swap_by_two_renames(staging: Path, out_dir: Path) -> None:
+    """Where the file system cannot exchange two names: a moment without an output folder, put right
+    at once if the rename fails (and by the next build if the process dies in between)."""
+    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+    out_dir.rename(old)
+    try:
+        staging.rename(out_dir)
+    except BaseException:
+        old.rename(out_dir)
+        raise
+    old.rename(staging)

@@ -35,6 +35,7 @@ def site_json(report: Report, pages: list[str]) -> dict[str, Any]:
         "events_counted": report.events_counted,
         "events_after_as_of": report.events_after_as_of,
         "quarantined_rows": report.quarantined,
+        "quarantine_problems": report.quarantine_problems,
         "pages": pages,
         "slugs": {"features": a.feature_slugs, "teams": a.team_slugs},
         "alerts": len(a.alerts),

@@ -1,0 +1,148 @@
+"""A value that cannot be what its column means is a data error, never read as something else (SPEC §2.2):
+too large for its type, an offset outside ±18:00 or a zone name, a year outside 1970–2200, a control
+character; and a value of white space alone (any Unicode white space) is blank."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import BASIC_TOML, Site, csv_text, event
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    (event("e1", "2026-01-05T10:00:00Z", 5, quantity="99999999999999999999"),
+     "quantity: '99999999999999999999' is too large"),
+    (event("e1", "2026-01-05T10:00:00Z", "99999999999999999999"), "credits: '99999999999999999999' is too large"),
+    (event("e1", "2026-01-05T10:00:00+25:00", 5), "timestamp: '2026-01-05T10:00:00+25:00' has a UTC offset outside ±18:00"),
+    (event("e1", "2026-01-05T10:00:00-1801", 5), "timestamp: '2026-01-05T10:00:00-1801' has a UTC offset outside ±18:00"),
+    (event("e1", "2026-01-05T10:00:00+05:75", 5), "timestamp: '2026-01-05T10:00:00+05:75' has a UTC offset outside ±18:00"),
+    (event("e1", "2026-01-05T10:00:00 America/New_York", 5),
+     "timestamp: '2026-01-05T10:00:00 America/New_York' names a time zone; write its UTC offset instead"),
+    (event("e1", "9999-01-05T10:00:00Z", 5), "timestamp: '9999-01-05T10:00:00Z' lies outside the years 1970–2200"),
+    (event("e1", "1969-12-31T23:59:59Z", 5), "timestamp: '1969-12-31T23:59:59Z' lies outside the years 1970–2200"),
+    (event("e1", "2026-01-05T10:00:00Z", 5, member="\t"), "member: required value is missing"),
+    (event("\u3000", "2026-01-05T10:00:00Z", 5), "event_id: required value is missing"),
+    (event("e1", "2026-01-05T10:00:00Z", 5, member="a\x01na"), "member: holds a control character (U+0001)"),
+    (event("e1", "2026-01-05T10:00:00Z", 5, feature="ima\ufffege"), "feature: holds a control character (U+FFFE)"),
+    (event("e1", "2026-01-05T10:00:00Z", 5, team="de\x85sign"), "team: holds a control character (U+0085)"),
+])
+def test_a_value_that_is_not_what_its_column_means_is_a_data_error(site, row, message):
+    site.write_export("a.csv", csv_text([row]))
+    r = site.build()
+    assert r.returncode == 3, r.stderr
+    assert r.stderr.startswith(f"exports/a.csv:2: {message}"), r.stderr
+    assert not site.out.exists()
+
+
+def test_offsets_up_to_18_hours_are_read_exactly(site):
+    # 10:00 at -18:00 is 04:00 UTC the next day; at +18:00 it is 16:00 UTC the day before.
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-05T10:00:00-18:00", 5),
+                                         event("e2", "2026-01-05T10:00:00+1800", 7),
+                                         event("e3", "2026-01-05T10:00:00+05", 1)]))
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    daily = {d["date"]: d["credits"] for d in site.json("api/months/2026-01.json")["daily"] if d["credits"]}
+    assert daily == {"2026-01-04": 7, "2026-01-05": 1, "2026-01-06": 5}
+
+
+WHITE = st.text(st.sampled_from(" \t\u00a0\u2003\u3000\u2028\u000b\u000c\u001f\u0085"), min_size=1, max_size=4)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blank=WHITE)
+def test_a_team_of_white_space_alone_takes_the_teams_mapping_or_unassigned(tmp_path_factory, blank):
+    site = Site(tmp_path_factory.mktemp("blank-team"))
+    site.config.write_text(BASIC_TOML + '\n[teams]\n"ana@example.com" = "design"\n', encoding="utf-8")
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-05T10:00:00Z", 5, team=blank),
+                                         event("e2", "2026-01-05T11:00:00Z", 3, team=blank, member="bo@example.com")]))
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    # ana is mapped to design in [teams]; bo is not, so bo's 3 credits are Unassigned.
+    assert site.json("api/months/2026-01.json")["by_team"] == {"design": 5, "Unassigned": 3}
+
+
+CONTROL = st.one_of(st.integers(0x00, 0x1F), st.integers(0x7F, 0x9F), st.sampled_from([0xFFFE, 0xFFFF, 0xFDD0]))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=CONTROL, column=st.sampled_from(["member", "team", "feature", "operation", "model", "session_id"]),
+       prefix=st.text("abc", min_size=1, max_size=3))
+def test_a_control_character_in_any_text_value_names_file_line_and_column(tmp_path_factory, code, column, prefix):
+    site = Site(tmp_path_factory.mktemp("control"))
+    site.config.write_text(BASIC_TOML, encoding="utf-8")
+    value = prefix + chr(code) + "x"
+    row = event("e1", "2026-01-05T10:00:00Z", 5, **{column: value})
+    site.write_export("a.csv", csv_text([event("e0", "2026-01-05T09:00:00Z", 1), row]))
+    r = site.build()
+    assert r.returncode == 3, r.stderr
+    assert f"exports/a.csv:3: {column}: holds a control character (U+{code:04X})" in r.stderr, r.stderr
+
+
+# --- JSON Lines: one rule for a value however it is written -------------------------------------
+
+BASE = '"event_id": "j1", "timestamp": "2026-01-05T10:00:00Z", "member": "ana", "feature": "image", ' \
+       '"operation": "generate"'
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('{' + BASE + ', "credits": 5, "credits": 7}', "credits: the key is given twice in one line"),
+    ('{' + BASE + ', "credits": 5, "colour": "red"}', "colour: not a column (a key must be one of: event_id,"),
+    ('{' + BASE + ', "credits": 5, "team": {"name": "x"}}', "team: a JSON object where a value belongs"),
+    ('{' + BASE + ', "credits": 5, "model": ["a", "b"]}', "model: a JSON array where a value belongs"),
+    ('{' + BASE + ', "credits": 1e1}', "credits: '1e1' is not a number"),
+    ('{' + BASE + ', "credits": "1e1"}', "credits: '1e1' is not a number"),
+    ('{' + BASE.replace("10:00:00Z", "10:00:00 America/New_York") + ', "credits": 5}',
+     "timestamp: '2026-01-05T10:00:00 America/New_York' names a time zone"),
+])
+def test_a_json_line_of_the_wrong_shape_is_a_data_error_on_its_line(site, line, message):
+    site.config.write_text(BASIC_TOML.replace('"exports/*.csv"', '"exports/*.jsonl"'), encoding="utf-8")
+    good = '{"event_id": "j0", "timestamp": "2026-01-05T09:00:00Z", "member": "ana", "feature": "image", ' \
+           '"operation": "generate", "credits": 1}'
+    site.write_export("a.jsonl", good + "\n" + line + "\n")
+    r = site.build()
+    assert r.returncode == 3, r.stderr
+    assert r.stderr.startswith(f"exports/a.jsonl:2: {message}"), r.stderr
+
+
+def test_valid_json_lines_are_read_with_their_values(site):
+    """JSON numbers, booleans and strings for the same values give the same figures."""
+    site.config.write_text(BASIC_TOML.replace('"exports/*.csv"', '"exports/*.jsonl"'), encoding="utf-8")
+    site.write_export("a.jsonl", "\n".join([
+        '{' + BASE + ', "credits": 2.5, "quantity": 2, "knowledge": true, "team": "design"}',
+        '{' + BASE.replace('"j1"', '"j2"') + ', "credits": "1.25", "quantity": "3", "knowledge": "no", "team": "ops"}',
+        '{' + BASE.replace('"j1"', '"j3"').replace("generate", "edit") + ', "credits": 1, "team": "  "}',
+    ]) + "\n")
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    month = site.json("api/months/2026-01.json")
+    # 2.5 + 1.25 + 1 = 4.75; the blank team of j3 is Unassigned.
+    assert month["used"] == 4.75
+    assert month["by_team"] == {"design": 2.5, "ops": 1.25, "Unassigned": 1}
+    [cycle] = site.json("api/features/image.json")["cycles"]
+    # generate: j1 quantity 2 (a JSON number) + j2 quantity 3 (a string) = 5 items for 3.75 credits;
+    # edit: j3 without quantity counts 1. Knowledge: only j1 (true; j2's "no" is false): 2.5 credits.
+    assert cycle["by_operation"] == {"generate": {"events": 2, "credits": 3.75, "quantity": 5},
+                                     "edit": {"events": 1, "credits": 1, "quantity": 1}}
+    assert cycle["efficiency"]["knowledge"]["events"] == 1 and cycle["efficiency"]["knowledge"]["credits"] == 2.5
+
+
+@pytest.mark.parametrize(("data", "may"), [
+    (b"a,b\n1,plain\n", False),
+    (b'a,b\n1,"x,""quoted"""\n2,3\n', False),  # quotes and commas inside quotes: nothing to see
+    (b"a,b\r\n1,x\r\n", False),  # CRLF line ends are not in a value
+    ("a,b\n1,Zoë Åberg\u3000x\n".encode(), False),  # other non-ASCII text is fine
+    (b'a,b\n1,"two\nlines"\n', True),
+    (b'a,b\n1,"cr\rinside"\n', True),
+    (b"a,b\n1,tab\there\n", True),
+    ("a,b\n1,é\u0085\n".encode(), True),
+    ("a,b\n1,\ufffe\n".encode(), True),
+    (b'a,b\n1,"never closed\n', True),
+])
+def test_the_byte_scan_that_spares_clean_csv_files_the_row_test_misses_nothing(tmp_path, data, may):
+    from generator.ingest.exports import ExportFile, may_hold_control_characters
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    assert may_hold_control_characters(ExportFile(path, "a.csv", "csv")) is may
