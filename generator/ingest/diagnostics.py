@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from generator.errors import DataError, Problem
-from generator.ingest.exports import COLUMNS, ExportFile
+from generator.ingest.exports import COLUMNS, ExportFile, lone_cr_line
 from generator.ingest.sql import (
     CSV_OPTIONS,
     EVENT_COLUMNS,
@@ -88,6 +88,9 @@ class Diagnostics:
                     SELECT {cols}, NULL AS json_problem, file_row_number + 1 AS line
                     FROM read_parquet({path}, file_row_number=true)""")
         except duckdb.Error as exc:
+            if e.format == "csv" and (line := lone_cr_line(e)) is not None:
+                raise DataError([Problem(e.shown, line, "", "a carriage return (CR) in the middle of a line, outside "
+                                         "quotes: quote that value, or save the export with LF or CRLF line ends")]) from None
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError([Problem(e.shown, None, "", f"cannot read: {reason}")]) from None
         return loaded

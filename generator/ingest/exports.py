@@ -214,3 +214,24 @@ def may_hold_control_characters(export: ExportFile) -> bool:
         return True
     # Quoted fields taken pair by pair from the start; a line end inside one stops the match early.
     return _QUOTED_WITHOUT_LINE_ENDS.match(data).end() != len(data)
+
+
+def lone_cr_line(export: ExportFile) -> int | None:
+    """The line of the first carriage return that is neither part of a CRLF nor inside a quoted value.
+
+    Only asked once DuckDB could not read a CSV export at all, so a slow byte loop costs nothing otherwise."""
+    try:
+        with _open(export) as fh:
+            data = fh.read()
+    except (OSError, EOFError, zlib.error):
+        return None
+    line, quoted = 1, False
+    for i, byte in enumerate(data):
+        if byte == 0x22:  # "
+            quoted = not quoted
+        elif byte == 0x0A:
+            line += 1
+        elif byte == 0x0D and not quoted and data[i + 1:i + 2] != b"\n":
+            return line
+    return None
+
