@@ -43,19 +43,25 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 MONTH_FIELDS = {"cycle": "str", "start": "str", "end": "str", "complete": "bool", "tier": "str",
                 "allocation": "num", "used": "num", "remaining": "num", "utilization": "num?",
                 "expired": "num?", "exhausted_on": "str?", "thresholds": "dict", "by_feature": "dict",
-                "by_team": "dict", "daily": "list"}
-CURRENT_MONTH_FIELDS = {"burn_rate": "num", "projected_used": "num", "projected_exhaustion": "str?"}
+                "by_team": "dict", "daily": "list", "cost": "num"}
+CURRENT_MONTH_FIELDS = {"burn_rate": "num", "projected_used": "num", "projected_exhaustion": "str?",
+                        "sustainable_daily_rate": "num?", "shortfall": "num", "shortfall_cost": "num?",
+                        "projected_unused": "num"}
 PLAN_FIELDS = {"current_tier": "str", "recommended_tier": "str?", "signal": "str", "baseline": "list",
                "average": "num?", "peak": "num?", "growth_per_month": "num?", "projected": "num?",
-               "required": "num?", "indicators": "dict|list", "exceeds_largest_tier": "bool"}
+               "required": "num?", "indicators": "dict|list", "exceeds_largest_tier": "bool", "decision": "dict",
+               "seasonal_index": "dict?"}
 SITE_FIELDS = {"as_of": "str", "cycles": "list", "features": "list", "teams": "list", "pages": "list"}
 LIST_DOCS = {
-    "api/recommendations.json": {"id": "str", "kind": "str", "title": "str", "scope": "str|dict|list?",
-                                 "estimated_monthly_savings": "num", "evidence": "dict|list|str"},
+    "api/recommendations.json": {"id": "str", "kind": "str", "category": "str", "title": "str",
+                                 "scope": "str|dict|list?", "estimated_monthly_savings": "num?",
+                                 "estimated_monthly_savings_money": "num?", "credits_at_stake": "num?",
+                                 "evidence": "dict|list|str"},
     "api/alerts.json": {"id": "str", "kind": "str", "level": "str", "cycle": "str?", "date": "str?",
                         "scope": "str|dict|list?", "title": "str", "detail": "str?"},
 }
-ALERT_KINDS = {"threshold", "consumption-warning", "exhausted", "spike", "budget-overrun", "expiring-credits"}
+ALERT_KINDS = {"threshold", "consumption-warning", "exhausted", "spike", "budget-overrun", "expiring-credits",
+               "tier-switch-due"}
 ALERT_LEVELS = {"info", "warning", "critical"}
 
 
