@@ -100,7 +100,8 @@ def build_analytics(config: SiteConfig, con: duckdb.DuckDBPyConnection, usage: U
     tiers = replay(config.tiers, cycles, plan)
     inp = RuleInput(config, details, {c.name: c for c in cycles}, spikes)
     findings = findings_by_cycle(inp, cycles)
-    recs = build_recommendations(config, inp, cycles, plan, decision, findings, slugs, guides)
+    recs = build_recommendations(config, inp, cycles, plan, decision, findings, slugs, guides,
+                                 now.shortfall if now is not None else 0.0)
 
     org, by_team, by_feature, medians, weekly, value = {}, {}, {}, {}, {}, {}
     days_of: dict[str, list] = {}

@@ -89,7 +89,7 @@ KINDS: dict[str, Kind] = {k.kind: k for k in [
          "(current tier with top-ups over the horizon − larger tier's) ÷ horizon months, in money",
          (), "tier-selection"),
     Kind("daily-pacing", rules.daily_pacing,
-         "spike days (SPEC §3) in the cycle",
+         "spike days in the cycle (a day above spike_factor × the median of the 28 days before it)",
          "pacing_spike_share × Σ over spike days (credits − median of the days before)",
          ("pacing_spike_share",), "budgets-and-daily-targets"),
     Kind("expiring-credits", rules.expiring_credits,
@@ -163,21 +163,23 @@ def findings_by_cycle(inp: RuleInput, cycles: list[CycleFigures]) -> dict[str, d
     return out
 
 
-def topup_need(decision: Decision) -> float:
-    """Top-up credits the current tier would need next cycle at the expected demand (0 without a path)."""
-    if not decision.path:
-        return 0.0
-    return max(0.0, decision.path[0].demand - float(decision.current.monthly_credits))
+def topup_need(decision: Decision, shortfall: float = 0.0) -> float:
+    """Top-up credits a month a saving could avoid: the current cycle's projected shortfall, or what the current
+    tier would lack next cycle at the expected demand, whichever is larger."""
+    ahead = decision.path[0].demand - float(decision.current.monthly_credits) if decision.path else 0.0
+    return max(0.0, ahead, shortfall)
 
 
 def build_recommendations(config: SiteConfig, inp: RuleInput, cycles: list[CycleFigures], plan: Plan,
                           decision: Decision, by_cycle: dict[str, dict[tuple[str, str], Finding]],
-                          slugs: dict[str, dict[str, str]], guides: set[str]) -> list[Recommendation]:
-    """The listed recommendations: practice by credits saved, then plan by money saved, then timing by credits at stake."""
+                          slugs: dict[str, dict[str, str]], guides: set[str], shortfall: float = 0.0) -> list[Recommendation]:
+    """The listed recommendations: practice by credits saved, then plan by money saved, then timing by credits at stake.
+
+    `shortfall`: the current cycle's projected shortfall (credits to be bought as top-ups at this pace)."""
     base = baseline_of(cycles, plan)
     rec = config.recommendations
     p = decision.topup_price_per_credit
-    need = topup_need(decision)
+    need = topup_need(decision, shortfall)
     complete = [c.name for c in cycles if c.complete]
     out: list[Recommendation] = []
     keys = sorted({key for name in base.cycles for key in by_cycle.get(name, {})})
@@ -263,7 +265,7 @@ def _wording(config: SiteConfig, kind: str, scope: str, per: dict[str, Finding],
     cited = sum(f.cited_credits for f in per.values()) / m
     n = len(base.cycles)
     over = f"over the last {n} complete cycle{'s' if n != 1 else ''}" if n > 1 or m >= 1 else "so far this cycle"
-    tail = f" That is about {fmt.credits(savings)} credits a month."
+    tail = f" That is about {fmt.approx(savings)} credits a month."
     raw = scope.split(":", 1)[1] if ":" in scope else ""
     name = config.scope_label(scope)
     if kind == "edit-instead-of-regenerate":

@@ -93,7 +93,16 @@ def environment(config: SiteConfig) -> jinja2.Environment:
     def cell(value: Any, kind: str = "text") -> str:
         return fmt_cell(value, kind, currency)
 
-    env.filters |= {"credits": fmt.credits, "pct": fmt.pct, "date": fmt.day, "instant": fmt.instant,
+    def saving(r: Any) -> str:
+        """A recommendation's figure by its category: credits saved, money saved, or credits at stake."""
+        if r.category == "plan":
+            return f"about {fmt.money(r.monthly_money, currency)} a month less"
+        if r.category == "timing":
+            return f"{fmt.approx(r.credits_at_stake)} credits a month at stake (nothing saved)"
+        money = f" (≈ {fmt.money(r.monthly_money, currency)}, top-ups avoided)" if r.monthly_money else ""
+        return f"about {fmt.approx(r.estimated_monthly_savings)} credits a month{money}"
+
+    env.filters |= {"saving": saving, "credits": fmt.credits, "pct": fmt.pct, "date": fmt.day, "instant": fmt.instant,
                     "level": level_key, "cell": cell, "money": lambda v: fmt.money(v, currency),
                     "approx": fmt.approx, "signed_pct": fmt.signed_pct}
     env.tests["link"] = lambda value: isinstance(value, Link)

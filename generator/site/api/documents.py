@@ -191,7 +191,8 @@ def _roi_json(a: Analytics, cycle: str) -> dict[str, Any] | None:
     r = a.roi.get(cycle)
     if r is None:
         return None
-    return {"hourly_rate": r.hourly_rate, "hours_saved": r.hours_saved, "value": r.value, "cost": r.cost, "net": r.net,
+    return {"hourly_rate": r.hourly_rate, "hours_saved": r.hours_saved, "value": r.value, "cost": r.cost,
+            "cost_of_used": r.cost_of_used, "net": r.net,
             "ratio": r.ratio, "by_operation": [{"key": x.key, "events": x.events, "minutes_saved": x.minutes_saved,
                                                 "value": x.value} for x in r.lines]}
 
