@@ -17,8 +17,10 @@ def credits(value: Decimal | float | int | None) -> str:
     return f"{float(value):,.1f}".removesuffix(".0")
 
 
-def pct(value: float) -> str:
+def pct(value: float | None) -> str:
     """In sentences: 0.8 → "80%"; 0.125 → "12.5%"."""
+    if value is None:
+        return NONE
     text = f"{value * 100:.1f}".removesuffix(".0")
     return f"{text}%"
 
@@ -69,6 +71,8 @@ def approx(value: float | None, figures: int = 3) -> str:
     digits = figures - 1 - floor(log10(abs(value)))
     rounded = round(value, digits)
     text = f"{abs(rounded):,.{max(digits, 0)}f}"
+    if "." in text:
+        text = text.rstrip("0").removesuffix(".")
     return (MINUS if rounded < 0 else "") + text
 
 

@@ -305,7 +305,10 @@ def test_the_analytics_documents_keep_their_shape_on_any_input(raw, budgets):
     for a in docs["api/alerts.json"]:
         assert {"id", "kind", "level", "cycle", "date", "scope", "title", "detail"} <= set(a)
     for r in docs["api/recommendations.json"]:
-        assert r["estimated_monthly_savings"] > 0 and isinstance(r["evidence"], dict)
+        figure = {"practice": r["estimated_monthly_savings"], "plan": r["estimated_monthly_savings_money"],
+                  "timing": r["credits_at_stake"]}[r["category"]]
+        assert figure > 0 and isinstance(r["evidence"], dict)
+        assert (r["estimated_monthly_savings"] is None) == (r["category"] != "practice")
     current = next(m for k, m in docs.items() if k.startswith("api/months/") and m["current"])
     assert current["projected_used_low"] <= current["projected_used_high"]
     assert 0 <= current["chance_of_running_out"] <= 1

@@ -162,7 +162,7 @@ def test_json_api_shape(site):
         "api/alerts.json: [1].scope: missing (SPEC §4 names this field)",
         "api/alerts.json: [1].detail: missing (SPEC §4 names this field)",
         "api/alerts.json: [1].kind: 'meteor' is not one of budget-overrun, consumption-warning, exhausted, "
-        "expiring-credits, spike, threshold",
+        "expiring-credits, spike, threshold, tier-switch-due",
         "api/alerts.json: [1].level: 'fatal' is not one of critical, info, warning",
         "api/broken.json: not valid JSON: NaN is not JSON",
         "api/months/2026-02.json: used: is str, expected num",

@@ -12,8 +12,8 @@ Kinds and rules (guides/alerts):
   scope's own burn rate, dated the projected day (warning).
 - expiring-credits: in the last `burn_window_days` days of the current cycle, projected unused credits
   above `expiring_share` of the allocation, dated the cycle's last day (warning).
-- tier-switch-due: the tier decision says `switch-by` (info) or `switch-now` (warning); dated the start
-  of the cycle to be on the new tier by.
+- tier-switch-due: the tier decision says `switch-by` (info) or `switch-now` (warning); dated the current
+  cycle's last day (the decision is looked at again at every reset), saying when to be on the new tier.
 The consumption warning is critical when the chance of running out is 90 % or more.
 A projected date after the subscription's own projected exhaustion cannot happen as projected (usage
 stops when the credits do): such an alert says "before credits run out on DATE" instead.
@@ -213,6 +213,7 @@ def _switch_draft(config: SiteConfig, c: CycleFigures, d: Decision, draft: Calla
         return
     year, month = map(int, cycle.split("-"))
     start = dt.date(year, month, config.site.cycle_start_day)
+    last_day = c.cycle.dates()[-1]  # dated inside the cycle: the decision is looked at again at every reset
     saving = d.saving
     money = f", saving about {fmt.money(saving, config.site.currency)} over the next {d.horizon_months} months" \
         if saving is not None and saving > 0 else ""
@@ -229,9 +230,10 @@ def _switch_draft(config: SiteConfig, c: CycleFigures, d: Decision, draft: Calla
         level = "info"
     if d.break_even_demand is not None:
         detail += f" The break-even demand is {fmt.approx(d.break_even_demand)} credits a month."
-    draft("tier-switch-due", level, c, start, SUBSCRIPTION, "projected", c.cycle.start_date, title, detail,
+    when = f"before the reset on {fmt.day(c.cycle.end_date)}" if d.action == "switch-now" else f"by {start:%B %Y}"
+    draft("tier-switch-due", level, c, last_day, SUBSCRIPTION, "projected", c.pace.as_of_day, title, detail,
           {"action": d.action, "tier": d.tier.name, "switch_by": d.switch_by, "break_even_demand": d.break_even_demand},
-          projected=True, last=c.pace.as_of_day)
+          projected=True, last=c.pace.as_of_day, when=when)
 
 
 def _budget_drafts(config: SiteConfig, line: BudgetLine, c: CycleFigures, draft: Callable[..., None],

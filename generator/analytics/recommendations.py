@@ -232,6 +232,9 @@ def _plain(value: Any) -> Any:
     return float(value) if not isinstance(value, (int, float, bool)) else value
 
 
+WORK = {("image", "generate"): "image generation", ("image", "edit"): "image edits", ("image", "upscale"): "upscales",
+        ("compose", "create"): "document drafting", ("compose", "enhance"): "document enhancements",
+        ("chat", "response"): "chat"}
 UNIT = {("image", "generate"): "image", ("image", "edit"): "edit", ("image", "upscale"): "upscale",
         ("compose", "create"): "document", ("compose", "enhance"): "enhancement", ("chat", "response"): "response"}
 
@@ -326,8 +329,8 @@ def _wording(config: SiteConfig, kind: str, scope: str, per: dict[str, Finding],
             return (f"Team {team}: learn from the most efficient team", "")
         best = config.team_label(line["best_team"])
         unit = UNIT.get((line["feature"], line["operation"]), "item")
-        what = f"{config.feature_label(line['feature'])} {line['operation']}"
-        return (f"Team {team}: learn from team {best} on {what}",
+        what = WORK.get((line["feature"], line["operation"]), f"{config.feature_label(line['feature'])} {line['operation']}")
+        return (f"Team {team}: learn from team {best}'s {what}",
                 f"{best}: {fmt.credits(line['best_price'])} credits per {unit} vs {team}'s "
                 f"{fmt.credits(line['price'])}. Team {team} paid {fmt.credits(total('gap') / m)} credits a month {over} "
                 f"more than the same operations would have cost at the best team's credits per item. Assuming "

@@ -27,13 +27,13 @@ def share(part: Decimal | float | None, whole: Decimal | float | None) -> float 
 def feature_link(report: Report, name: str) -> Link | str:
     slug = report.analytics.feature_slugs.get(name)
     label = report.config.feature_label(name)
-    return Link(label, f"features/{slug}/index.html") if slug else label
+    return Link(label, f"features/{slug}/index.html", raw=name) if slug else label
 
 
 def team_link(report: Report, name: str) -> Link | str:
     slug = report.analytics.team_slugs.get(name)
     label = report.config.team_label(name)
-    return Link(label, f"teams/{slug}/index.html") if slug else label
+    return Link(label, f"teams/{slug}/index.html", raw=name) if slug else label
 
 
 def scope_link(report: Report, scope: str) -> Link | str:
