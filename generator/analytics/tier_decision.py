@@ -80,6 +80,12 @@ def monthly_cost(tier: Tier, demand: float, p: float | None) -> float | None:
     return float(tier.monthly_price) + short * (p or 0.0)
 
 
+def annual_cost(tier: Tier, demands: list[float], p: float | None) -> float | None:
+    """Σ of the monthly costs over the demand path; None when any month cannot be priced (or no path)."""
+    costs = [monthly_cost(tier, d, p) for d in demands]
+    return sum(costs) if costs and all(c is not None for c in costs) else None  # type: ignore[arg-type]
+
+
 def _order(t: Tier) -> tuple:
     return (t.monthly_credits, t.monthly_price, t.name)
 
@@ -121,10 +127,7 @@ def decide(config: SiteConfig, cycles: list[CycleFigures], plan: Plan) -> Decisi
             cost = {t.name: monthly_cost(t, demand, p) for t in config.tiers}
             best = cheapest(candidates(config.tiers, current, demand, plan.signal), demand, p) if p is not None else None
             path.append(Month(cycle_after(current_cycle.cycle.start_date, m), demand, cost, best.name if best else None))
-    annual: dict[str, float | None] = {}
-    for t in config.tiers:
-        costs = [month.cost[t.name] for month in path]
-        annual[t.name] = sum(costs) if path and all(c is not None for c in costs) else None  # type: ignore[misc]
+    annual = {t.name: annual_cost(t, [month.demand for month in path], p) for t in config.tiers}
 
     action, tier, switch_by = "stay", current, None
     if plan.signal == "insufficient-history" or not path:

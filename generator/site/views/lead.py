@@ -36,9 +36,10 @@ def state_sentence(report: Report) -> Sentence:
     chance = (f" The chance of running out is {fmt.pct(round(now.chance_of_running_out, 2))}."
               if now.chance_of_running_out is not None and now.state == "will-run-out" else "")
     if now.state == "ran-out":
+        cover = (f" unless you {buy} to cover the rest of the cycle at the recent pace" if now.shortfall > 0
+                 else "; buy credits if work cannot wait")
         return Sentence(f"{_month(report)} ran out of credits on {fmt.day(c.exhausted_on)}: nothing more can be used "
-                        f"until the reset on {reset} unless you {buy} to cover the rest of the cycle at the recent pace.",
-                        "critical")
+                        f"until the reset on {reset}{cover}.", "critical")
     if now.state == "will-run-out":
         keep = f"keep to {rate} credits a day or less to last until the reset on {reset}, or " if rate else ""
         return Sentence(f"{_month(report)} will run out of credits around {fmt.day(c.pace.projected_exhaustion)}: "
