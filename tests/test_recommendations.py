@@ -312,11 +312,12 @@ def test_without_a_complete_cycle_the_current_one_is_scaled_to_a_month(tmp_path)
     assert r.estimated_monthly_savings == pytest.approx(8.0)
 
 
-def test_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
+def test_without_a_top_up_price_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
     rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 95, feature="chat", operation="response") for m in (1, 2, 3)]
     rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
     (tmp_path / "x").mkdir()
     report = report_of(tmp_path / "x", rows, toml=BASIC_TOML)
-    # required 1.2 × 95 = 114 > 100: the plan says upgrade to M, but with no top-up price S costs 120 a year, M 216
-    assert report.plan.signal == "upgrade"
+    # required 1.2 × 95 = 114 > 100: the plan says upgrade to M; with no top-up price the decision follows it
+    # (switch-now to M), but S serves 95 for 120 a year against M's 216: no money saved, no plan item
+    assert report.plan.signal == "upgrade" and report.analytics.decision.action == "switch-now"
     assert not [r for r in report.analytics.recommendations if r.kind == "tier-change"]
