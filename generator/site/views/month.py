@@ -11,6 +11,7 @@ from typing import Any
 
 from generator import formatting as fmt
 from generator.analytics.recommendations import category_of
+from generator.analytics.trends import Growth
 from generator.model.cycle_report import CycleFigures
 from generator.report.model import Report
 from generator.site.tables import Link, Table, table
@@ -44,6 +45,25 @@ def scope_link(report: Report, scope: str) -> Link | str:
     return report.config.scope_label(scope)
 
 
+def growth_line(g: Growth | None) -> str | None:
+    """Growth against the previous cycle and a year earlier, the differences worked out from the figures shown."""
+    if g is None or not g.previous_cycle:
+        return None
+    projected = g.basis == "projected_used"
+    shown = float(fmt.approx(g.value).replace(",", "").replace(fmt.MINUS, "-")) if projected else float(g.value)
+
+    def against(other: float, name: str, tail: str = "") -> str:
+        diff = shown - float(other)
+        ratio = f" ({fmt.signed_pct(round(diff / float(other), 3))})" if other else ""
+        return f"{fmt.signed_credits(round(diff, 1))} credits{ratio} against {name}{tail} ({fmt.credits(other)})"
+
+    head = f"On pace for {fmt.approx(g.value)} credits" if projected else f"{fmt.credits(g.value)} credits used"
+    parts = [against(g.previous_used, g.previous_cycle)]
+    if g.last_year_cycle:
+        parts.append(against(g.last_year_used, g.last_year_cycle, " a year earlier"))
+    return f"{head}: {', '.join(parts)}."
+
+
 def seasonal_note(report: Report, c: CycleFigures) -> str | None:
     """The cycle against the same calendar month's seasonal index, or when that comparison will appear."""
     a = report.analytics
@@ -70,7 +90,8 @@ def month_context(report: Report, c: CycleFigures) -> dict[str, Any]:
     tables["teams"] = breakdown_table(report, c, "team", c.by_team, budgets)
     out |= {"alerts": alert_lines(report.config, a.alerts_of(c.name)), "forecast": a.forecast if c.current else None,
             "growth": a.growth.get(c.name), "roi": a.roi.get(c.name), "seasonal": seasonal_note(report, c),
-            "now": a.now if c.current else None, "cost": c.price}
+            "now": a.now if c.current else None, "cost": c.price,
+            "growth_line": growth_line(a.growth.get(c.name))}
     tables["weekly"] = weekly_table(report, c)
     tables["budgets"] = budget_table(report, c)
     tables["chargeback"] = chargeback_table(report, c)
