@@ -102,6 +102,9 @@ def test_switch_now_when_the_next_cycle_is_cheaper_on_another_tier(site):
     assert alert["level"] == "warning"
     rec = next(r for r in site.json("api/recommendations.json") if r["category"] == "plan")
     assert rec["estimated_monthly_savings_money"] == pytest.approx(1.0)  # (57 − 54) ÷ 3
+    assert text_of(site, "plan/index.html", "verdict") == (
+        "Switch to B now: at the 190 credits expected next cycle it costs less than A with top-ups, saving about 3 "
+        "over the next 3 months (break-even at 180 credits a month).")
 
 
 def test_stay_when_the_current_tier_is_cheapest(site):
@@ -110,6 +113,9 @@ def test_stay_when_the_current_tier_is_cheapest(site):
     assert (d["action"], d["tier"], d["switch_by"], d["break_even_demand"]) == ("stay", "A", None, None)
     assert d["annual_cost"] == pytest.approx({"A": 30.0, "B": 54.0})
     assert not [a for a in site.json("api/alerts.json") if a["kind"] == "tier-switch-due"]
+    assert text_of(site, "index.html", "verdict") == (
+        "Stay on A: at the expected demand, without growth, it is the cheapest tier (30 over the next 3 months, "
+        "against 54 for B). Why →")
 
 
 def test_a_downgrade_only_on_the_downgrade_signal(site):

@@ -75,8 +75,9 @@ def verdict_sentence(report: Report) -> Sentence:
         mine = annual[d.current.name]
         beside = (f" ({fmt.money(mine, cur)} over the next {months} months, against {fmt.money(others[0][0], cur)} for "
                   f"{others[0][1]})" if others and mine is not None else "")
-        return Sentence(f"Stay on {d.current.name}: at the expected demand, with {growth} of growth, it is the cheapest "
-                        f"tier{beside}.", "ok")
+        trend = f"growing by {growth}" if plan.growth_per_month else "without growth"
+        return Sentence(f"Stay on {d.current.name}: at the expected demand, {trend}, it is the cheapest tier{beside}.",
+                        "ok")
     z = f" (break-even at {fmt.approx(d.break_even_demand)} credits a month)" if d.break_even_demand is not None else ""
     if d.action == "switch-by":
         year, month = map(int, d.switch_by.split("-"))
