@@ -306,3 +306,35 @@ def test_display_names_on_pages_charts_and_feed_raw_names_in_json(site):
     assert "Research &amp; Development" in (site.out / "charts/credits-by-feature.svg").read_text(encoding="utf-8") \
         or "Team Chat" in (site.out / "charts/credits-by-feature.svg").read_text(encoding="utf-8")
     assert "teams/rnd/" in (site.out / "api/site.json").read_text(encoding="utf-8")
+
+
+def test_overview_alerts_read_in_order_and_budgets_collapse(site):
+    extra = "\n[budgets]\nteams = { x = 10, y = 10 }\n"
+    rows = [event("x1", "2026-04-02T12:00:00Z", 15, team="x", feature="chat", operation="response"),
+            event("y1", "2026-04-03T12:00:00Z", 15, team="y", feature="chat", operation="response"),
+            event("z", "2026-04-09T12:00:00Z", 1, team="x", feature="chat", operation="response")]
+    now_site(site, rows, "2026-04-10T00:00:00Z", price=extra)
+    html = (site.out / "index.html").read_text(encoding="utf-8")
+    items = re.findall(r'<li class="alert alert-(\w+)" id="alert-([^"]+)">(.*?)</li>', html, re.S)
+    levels = [level for level, _, _ in items]
+    # critical first: both team budgets (10 each) went over (15 > 10): one line for the two
+    assert levels == sorted(levels, key=["critical", "warning", "info"].index)
+    titles = [re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", "", body))).strip() for _, _, body in items]
+    assert any(t.startswith("critical 2 team budgets went over · first on Thu 2 Apr 2026") for t in titles), titles
+    assert len(items) <= 5
+    month = (site.out / "months/2026-04/index.html").read_text(encoding="utf-8")
+    for ident in ("budget-overrun:2026-04:team-x:2026-04-02", "budget-overrun:2026-04:team-y:2026-04-03"):
+        assert f'id="alert-{ident}"' in month  # the month page keeps every alert
+
+
+def test_a_budget_projected_past_the_subscription_running_out_says_so(site):
+    extra = "\n[budgets]\nteams = { x = 60 }\n"
+    rows = [event(f"{t}{d}", f"2026-04-{d:02d}T12:00:00Z", 5, team=t, feature="chat", operation="response")
+            for d in range(4, 11) for t in ("x", "y")]
+    now_site(site, rows, "2026-04-11T00:00:00Z", price=extra)
+    # used 70, burn 10 a day: the 30 left run out 3 days after as_of, Tue 14 Apr
+    # team x: 35 used, 5 a day, 25 more to pass its 60: 5 days → Thu 16 Apr, after the credits run out
+    a = next(a for a in site.json("api/alerts.json") if a["kind"] == "budget-overrun")
+    assert (a["date"], a["figures"]["before_credits_run_out"]) == ("2026-04-16", True)
+    month = (site.out / "months/2026-04/index.html").read_text(encoding="utf-8")
+    assert "before credits run out on Tue 14 Apr 2026" in month

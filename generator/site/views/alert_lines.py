@@ -1,4 +1,6 @@
-"""Alerts as the pages list them: in reading order, budget alerts of one kind collapsed into one line.
+"""Alerts as the overview lists them: in reading order, budget alerts of one kind collapsed into one line.
+
+The month page lists every alert (each keeps its own anchor, which feature and team pages link to).
 
 Order (Analytics.alerts_of): critical, warning, info; the subscription before features and teams;
 then scope and date. Two or more budget alerts of the same level, scope type and kind (went over, or

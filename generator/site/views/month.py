@@ -15,7 +15,6 @@ from generator.analytics.trends import Growth
 from generator.model.cycle_report import CycleFigures
 from generator.report.model import Report
 from generator.site.tables import Link, Table, table
-from generator.site.views.alert_lines import alert_lines
 from generator.site.views.charts import cumulative_chart, daily_chart, month_name
 
 ZERO = Decimal(0)
@@ -88,7 +87,7 @@ def month_context(report: Report, c: CycleFigures) -> dict[str, Any]:
     budgets = {line.scope: line for line in a.budgets.get(c.name, [])}
     tables["features"] = breakdown_table(report, c, "feature", c.by_feature, budgets)
     tables["teams"] = breakdown_table(report, c, "team", c.by_team, budgets)
-    out |= {"alerts": alert_lines(report.config, a.alerts_of(c.name)), "forecast": a.forecast if c.current else None,
+    out |= {"alerts": a.alerts_of(c.name), "forecast": a.forecast if c.current else None,
             "growth": a.growth.get(c.name), "roi": a.roi.get(c.name), "seasonal": seasonal_note(report, c),
             "now": a.now if c.current else None, "cost": c.price,
             "growth_line": growth_line(a.growth.get(c.name))}
