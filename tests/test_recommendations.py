@@ -321,3 +321,13 @@ def test_without_a_top_up_price_an_upgrade_that_costs_more_is_not_a_saving(tmp_p
     # (switch-now to M), but S serves 95 for 120 a year against M's 216: no money saved, no plan item
     assert report.plan.signal == "upgrade" and report.analytics.decision.action == "switch-now"
     assert not [r for r in report.analytics.recommendations if r.kind == "tier-change"]
+
+
+def test_follow_up_of_expiring_credits_shows_what_expired_after(tmp_path):
+    rows = [event("j1", "2026-01-10T12:00:00Z", 50), event("f1", "2026-02-10T12:00:00Z", 95),
+            event("m1", "2026-03-02T12:00:00Z", 1)]
+    r = recs_of(tmp_path, rows, toml=BASIC_TOML)["expiring-credits:subscription"]
+    # January expired 100 − 50 = 50 (> 10 %: the rule finds it, 0.5 × 50 = 25 ≥ 1); February expired 5, below
+    # the rule's 10 %, so it finds nothing, yet 5 credits did expire: the follow-up says 50 → 5, not 50 → 0
+    f = r["evidence"]["follow_up"]
+    assert (f["cited_credits_before"], f["cited_credits_after"], f["change_ratio"]) == (50.0, 5.0, -0.9)

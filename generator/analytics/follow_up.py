@@ -46,7 +46,9 @@ class FollowUp:
 
 
 def follow_up(kind: str, scope: str, by_cycle: dict[str, dict[tuple[str, str], Finding]], complete: list[str],
-              least: float) -> FollowUp | None:
+              least: float, unfound: float = 0.0) -> FollowUp | None:
+    """`unfound`: the after figure when the rule found nothing in the cycle after (expired credits below the
+    rule's share still expired: the follow-up shows them, not 0)."""
     if len(complete) < 2:
         return None
     advised, followed = complete[-2], complete[-1]
@@ -55,4 +57,4 @@ def follow_up(kind: str, scope: str, by_cycle: dict[str, dict[tuple[str, str], F
         return None
     later = by_cycle.get(followed, {}).get((kind, scope))
     return FollowUp(CITED.get(kind, "cited credits"), advised, followed, made.cited_credits,
-                    later.cited_credits if later is not None else 0.0)
+                    later.cited_credits if later is not None else unfound)

@@ -192,7 +192,8 @@ def build_recommendations(config: SiteConfig, inp: RuleInput, cycles: list[Cycle
         events = [f.cited_events for f in per.values() if f.cited_events is not None]
         stake = _at_stake(kind_name, per, base) if category == "timing" else None
         money = min(savings, need) * p if category == "practice" and p is not None and need > 0 else None
-        later = follow_up(kind_name, scope, by_cycle, complete, float(rec.min_monthly_savings))
+        unfound = float(inp.cycles[complete[-1]].expired or 0) if kind_name == "expiring-credits" and complete else 0.0
+        later = follow_up(kind_name, scope, by_cycle, complete, float(rec.min_monthly_savings), unfound)
         evidence = {
             "rule": kind.detection, "formula": kind.formula,
             "assumptions": {k: _plain(getattr(rec, k)) for k in kind.assumptions},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from generator import formatting as fmt
@@ -136,7 +137,7 @@ def recommendations_context(report: Report, guide_urls: set[str]) -> dict[str, A
 
 def follow_up_text(f: Any) -> str:
     """"regenerations: 1,301 → 1,105 credits, −15%" (the change from the values as shown)."""
-    before, after = round(f.before), round(f.after)
+    before, after = math.floor(f.before + 0.5), math.floor(f.after + 0.5)  # half up, as people round
     change = f", {fmt.signed_pct((after - before) / before)}" if before else ""
     return (f"Since the advice for {f.advised_in}: {f.what} {fmt.credits(before)} → {fmt.credits(after)} credits in "
             f"{f.followed_in}{change}.")
