@@ -338,3 +338,14 @@ def test_a_budget_projected_past_the_subscription_running_out_says_so(site):
     assert (a["date"], a["figures"]["before_credits_run_out"]) == ("2026-04-16", True)
     month = (site.out / "months/2026-04/index.html").read_text(encoding="utf-8")
     assert "before credits run out on Tue 14 Apr 2026" in month
+
+
+def test_decision_has_exactly_the_spec_fields_and_the_path_sits_beside_it(site):
+    build(site, {"2026-01": 100, "2026-02": 130, "2026-03": 160}, P)
+    plan = site.json("api/plan.json")
+    assert set(plan["decision"]) == {"action", "tier", "switch_by", "break_even_demand", "topup_price_per_credit",
+                                     "annual_cost"}
+    path = plan["money_view"]["demand_path"]
+    # D(m) = 130 + 30 m for m = 1 … 3, cycles May, June, July 2026; cheapest A, B, B
+    assert [(m["cycle"], m["demand"], m["cheapest"]) for m in path] == [
+        ("2026-05", 160.0, "A"), ("2026-06", 190.0, "B"), ("2026-07", 220.0, "B")]

@@ -57,6 +57,7 @@ def plan_json(report: Report) -> dict[str, Any]:
         "exceeds_largest_tier": plan.exceeds_largest_tier,
         "decision": decision_json(report),
         "seasonal_index": report.analytics.seasonal_index,
+        "money_view": money_view_json(report),
         "topup_price_per_credit": number(plan.topup_rate),
         "tiers": [
             {
@@ -77,9 +78,15 @@ def decision_json(report: Report) -> dict[str, Any]:
     return {
         "action": d.action, "tier": d.tier.name, "switch_by": d.switch_by, "break_even_demand": d.break_even_demand,
         "topup_price_per_credit": d.topup_price_per_credit, "annual_cost": d.annual_cost,
-        "horizon_months": d.horizon_months, "basis": d.basis,
-        "demand_path": [{"cycle": m.cycle, "demand": m.demand, "cost": m.cost, "cheapest": m.cheapest} for m in d.path],
     }
+
+
+def money_view_json(report: Report) -> dict[str, Any]:
+    """What the decision rests on, beside it (the `decision` object keeps exactly the spec's fields)."""
+    d = report.analytics.decision
+    return {"horizon_months": d.horizon_months, "basis": d.basis,
+            "demand_path": [{"cycle": m.cycle, "demand": m.demand, "cost": m.cost, "cheapest": m.cheapest}
+                            for m in d.path]}
 
 
 def _tier_replay(report: Report) -> dict[str, Any]:
