@@ -20,12 +20,11 @@ from generator.analytics.money import Roi, TeamCharge, chargeback, roi
 from generator.analytics.now import Now, what_to_do_now
 from generator.analytics.recommendations import Recommendation, build_recommendations, findings_by_cycle
 from generator.analytics.rules import Finding, RuleInput
-from generator.analytics.seasonal import first_seasonal_cycle, seasonal_index
 from generator.analytics.slugs import assign_slugs
 from generator.analytics.spikes import Spike, daily_history, find_spikes
 from generator.analytics.tier_decision import Decision, decide
 from generator.analytics.tier_replay import TierReplay, replay
-from generator.analytics.trends import Growth, Week, growth, weekly_review
+from generator.analytics.trends import Growth, Week, first_seasonal_cycle, growth, seasonal_index, weekly_review
 from generator.config import SiteConfig
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import local_date
