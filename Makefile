@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: site serve publish test bench lint clean node-deps
+.PHONY: site serve publish digest test bench lint clean node-deps
 
 site: $(STAMP)  ## build the demo site (or the site.toml in this folder) into public/
 	$(BIN)/creditwise build
@@ -15,6 +15,9 @@ serve: $(STAMP)  ## live preview on 127.0.0.1:8000
 
 publish: $(STAMP)  ## build, check and deploy to [publish].target
 	$(BIN)/creditwise publish
+
+digest: $(STAMP)  ## what changed since the live release: new alerts, thresholds, decision, top recommendations
+	$(BIN)/creditwise digest $(if $(FORMAT),--format $(FORMAT)) $(if $(SINCE),--since $(SINCE))
 
 test: lint $(NODE_STAMP)  ## lint, then the whole test suite
 	$(BIN)/pytest -q

@@ -5,7 +5,8 @@ Walks every file of the site, so pages added later are checked without changes h
   URLs) resolves to a file, and a `#fragment` on a page to an element id;
 - every HTML page parses without errors (html5lib, the WHATWG algorithm) and, where the Nu
   validator (`vnu`) is installed, validates;
-- XML and SVG are well-formed, JSON parses, and the API documents SPEC §4 names have its fields;
+- XML and SVG are well-formed, JSON parses, and every API document SPEC §4 names is valid against its
+  JSON Schema (generator/site/api/schema.py, the same schemas the site ships under api/schema/);
 - no absolute link into the site except in sitemap.xml, feed.xml and 404.html (SPEC §4: everything
   else is relative so the site works under any path prefix).
 """
@@ -21,14 +22,17 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import html5lib
+import jsonschema
 from html5lib.constants import E as HTML5_MESSAGES
 
 from generator.errors import Problem
+from generator.site.api.schema import schema_name_for, schemas
 
 # Files whose links must be absolute (they are read outside the site: by crawlers, feed readers,
 # and by the server for any missing path at any depth).
@@ -38,32 +42,6 @@ URL_ATTRS = {"href", "src", "poster", "data", "action", "cite"}
 SRCSET_ATTRS = {"srcset", "imagesrcset"}
 CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""")
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
-
-# SPEC §4 field lists, with the JSON kinds each must have (None allowed where marked "?").
-MONTH_FIELDS = {"cycle": "str", "start": "str", "end": "str", "complete": "bool", "tier": "str",
-                "allocation": "num", "used": "num", "remaining": "num", "utilization": "num?",
-                "expired": "num?", "exhausted_on": "str?", "thresholds": "dict", "by_feature": "dict",
-                "by_team": "dict", "daily": "list", "cost": "num"}
-CURRENT_MONTH_FIELDS = {"burn_rate": "num", "projected_used": "num", "projected_exhaustion": "str?",
-                        "sustainable_daily_rate": "num?", "shortfall": "num", "shortfall_cost": "num?",
-                        "projected_unused": "num"}
-PLAN_FIELDS = {"current_tier": "str", "recommended_tier": "str?", "signal": "str", "baseline": "list",
-               "average": "num?", "peak": "num?", "growth_per_month": "num?", "projected": "num?",
-               "required": "num?", "indicators": "dict|list", "exceeds_largest_tier": "bool", "decision": "dict",
-               "seasonal_index": "dict?"}
-SITE_FIELDS = {"as_of": "str", "cycles": "list", "features": "list", "teams": "list", "pages": "list"}
-LIST_DOCS = {
-    "api/recommendations.json": {"id": "str", "kind": "str", "category": "str", "title": "str",
-                                 "scope": "str|dict|list?", "estimated_monthly_savings": "num?",
-                                 "estimated_monthly_savings_money": "num?", "credits_at_stake": "num?",
-                                 "evidence": "dict|list|str"},
-    "api/alerts.json": {"id": "str", "kind": "str", "level": "str", "cycle": "str?", "date": "str?",
-                        "scope": "str|dict|list?", "title": "str", "detail": "str?"},
-}
-ALERT_KINDS = {"threshold", "consumption-warning", "exhausted", "spike", "budget-overrun", "expiring-credits",
-               "tier-switch-due"}
-ALERT_LEVELS = {"info", "warning", "critical"}
-
 
 @dataclass
 class Link:
@@ -142,7 +120,7 @@ def check_site(site: Path) -> CheckResult:
                 result.problems.append(problem)
         elif suffix == ".json":
             result.problems += _json_problems(rel, path, site, present)
-    for required in ("index.html", "api/site.json", "api/plan.json"):
+    for required in ("index.html", "api/site.json", "api/plan.json", "api/focus.csv"):
         if required not in present:
             result.problems.append(Problem(required, None, "", "missing (SPEC §4)"))
     for rel, found in links.items():
@@ -312,49 +290,62 @@ def _json_problems(rel: str, path: Path, site: Path, present: set[str]) -> list[
         return [Problem(rel, exc.lineno, "", f"not valid JSON: {exc.msg}")]
     except (ValueError, UnicodeDecodeError) as exc:
         return [Problem(rel, None, "", f"not valid JSON: {exc}")]
-    if rel == "api/site.json":
-        return _site_json_problems(rel, doc, present)
-    if re.fullmatch(r"api/months/[^/]+\.json", rel):
-        out = _fields(rel, doc, MONTH_FIELDS)
-        if isinstance(doc, dict) and doc.get("current"):
-            out += _fields(rel, doc, CURRENT_MONTH_FIELDS)
-        if isinstance(doc, dict) and isinstance(doc.get("daily"), list):
-            for i, day in enumerate(doc["daily"]):
-                out += _fields(rel, day, {"date": "str", "credits": "num"}, f"daily[{i}].")
-        return out
-    if rel == "api/plan.json":
-        return _fields(rel, doc, PLAN_FIELDS)
-    if rel in LIST_DOCS:
-        if not isinstance(doc, list):
-            return [Problem(rel, None, "", f"must be a list of objects, not {_kind(doc)}")]
-        out = []
-        for i, item in enumerate(doc):
-            out += _fields(rel, item, LIST_DOCS[rel], f"[{i}].")
-            if rel == "api/alerts.json" and isinstance(item, dict):
-                if item.get("kind") not in ALERT_KINDS:
-                    out.append(Problem(rel, None, f"[{i}].kind", f"{item.get('kind')!r} is not one of "
-                                                                 f"{', '.join(sorted(ALERT_KINDS))}"))
-                if item.get("level") not in ALERT_LEVELS:
-                    out.append(Problem(rel, None, f"[{i}].level", f"{item.get('level')!r} is not one of "
-                                                                  f"{', '.join(sorted(ALERT_LEVELS))}"))
-        return out
-    return []
+    name = schema_name_for(rel)
+    out = _schema_problems(rel, doc, name) if name else []
+    if name == "site" and isinstance(doc, dict):
+        out += _site_json_problems(rel, doc, present)
+    return out
 
 
-def _site_json_problems(rel: str, doc: object, present: set[str]) -> list[Problem]:
-    out = _fields(rel, doc, SITE_FIELDS)
-    if not isinstance(doc, dict):
-        return out
+@cache
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = schemas()[name]
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _schema_problems(rel: str, doc: object, name: str) -> list[Problem]:
+    """One problem per violation of the document's JSON Schema, named by its JSON path (`daily[3].credits`)."""
+    out = []
+    for error in sorted(_validator(name).iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if error.message.count("'") >= 2 else error.message
+            where = f"{where}.{missing}".lstrip(".")
+            reason = "missing (SPEC §4 names this field)"
+        elif error.validator == "enum":
+            reason = f"{error.instance!r} is not one of {', '.join(sorted(map(str, error.validator_value)))}"
+        elif error.validator in ("type", "anyOf"):
+            reason = f"is {_kind(error.instance)}, expected {_expected(error.schema)}"
+        else:
+            reason = error.message if len(error.message) <= 160 else error.message[:157] + "…"
+        out.append(Problem(rel, None, where, reason))
+    return out
+
+
+def _expected(schema: dict) -> str:
+    kinds = [s for s in schema.get("anyOf", [schema]) if isinstance(s, dict)]
+    names = []
+    for s in kinds:
+        t = s.get("type")
+        names += t if isinstance(t, list) else [t] if t else (["one of " + ", ".join(map(str, s["enum"]))] if "enum" in s else [])
+    return " or ".join(dict.fromkeys(str(n) for n in names)) or "another value"
+
+
+def _site_json_problems(rel: str, doc: dict, present: set[str]) -> list[Problem]:
+    out = []
     for cycle in doc.get("cycles") or []:
         if f"api/months/{cycle}.json" not in present:
             out.append(Problem(rel, None, "cycles", f"no api/months/{cycle}.json for cycle {cycle!r}"))
     for url in doc.get("pages") or []:
         if not isinstance(url, str):
-            out.append(Problem(rel, None, "pages", f"{url!r} is not a URL"))
-            continue
+            continue  # the schema says so
         target = url if url and not url.endswith("/") else url + "index.html"
         if target not in present:
             out.append(Problem(rel, None, "pages", f"{url!r}: no such page in the site"))
+    listed = [d for d in (doc.get("downloads"), doc.get("schemas")) if isinstance(d, dict)]
+    for key, url in [kv for d in listed for kv in d.items()]:
+        if isinstance(url, str) and url not in present:
+            out.append(Problem(rel, None, key, f"{url!r}: no such file in the site"))
     return out
 
 
@@ -362,23 +353,7 @@ def _kind(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "bool"
+        return "boolean"
     if isinstance(value, int | float):
-        return "num"
-    return {str: "str", list: "list", dict: "dict"}.get(type(value), type(value).__name__)
-
-
-def _fields(rel: str, doc: object, spec: dict[str, str], prefix: str = "") -> list[Problem]:
-    if not isinstance(doc, dict):
-        return [Problem(rel, None, prefix.rstrip("."), f"must be an object, not {_kind(doc)}")]
-    out = []
-    for name, want in spec.items():
-        if name not in doc:
-            out.append(Problem(rel, None, prefix + name, "missing (SPEC §4 names this field)"))
-            continue
-        kinds = want.rstrip("?").split("|")
-        got = _kind(doc[name])
-        if not (got in kinds or (got == "null" and want.endswith("?"))):
-            out.append(Problem(rel, None, prefix + name, f"is {got}, expected {want.replace('|', ' or ').rstrip('?')}"
-                                                         + (" or null" if want.endswith("?") else "")))
-    return out
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)

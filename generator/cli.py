@@ -22,6 +22,10 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+# Each command imports what it needs inside its function (as MkDocs' CLI does): `--help`, `check` or
+# `new` then start without loading DuckDB, Matplotlib or the whole pipeline.
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from generator.config import load_config
     from generator.pipeline.stamp import summary_line, up_to_date
@@ -61,6 +65,16 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from generator.scaffold.new_site import new_site
+
+    folder = Path(args.dir)
+    written = new_site(folder)
+    print(f"Created {folder} with {len(written)} files: site.toml, README.md, content/guides/ and sample exports.")
+    print(f"Next: cd {folder} && creditwise build   (then open public/index.html)")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from generator.check import check_site
 
@@ -94,6 +108,17 @@ def cmd_publish(args: argparse.Namespace) -> int:
         _err(f"creditwise publish: {stage}; nothing was {'rolled back' if args.rollback else 'published'}, "
              "the live site is unchanged")
         return exc.exit_code
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from generator.config import load_config
+    from generator.digest.command import run_digest
+
+    config = load_config(args.config)
+    show = sys.stderr.isatty()
+    progress = (lambda stage: _err(f"creditwise: {stage}")) if show else (lambda _: None)
+    sys.stdout.write(run_digest(config, args.since, args.format, progress=progress))
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -144,7 +169,8 @@ def parser() -> argparse.ArgumentParser:
 
     c = _command(sub, "check", help="check links, HTML and the JSON API of a built site",
                        description="Check a built site: every internal link and asset resolves, every page parses "
-                                   "(and validates with vnu where installed), the JSON API has the spec's fields, no "
+                                   "(and validates with vnu where installed), every JSON API document is valid against its JSON "
+                                   "Schema (api/schema/), no "
                                    "absolute links outside sitemap.xml, feed.xml and 404.html. One line per problem.")
     c.add_argument("dir", nargs="?", default="public", metavar="DIR", help="the built site (default: public)")
     c.set_defaults(run=cmd_check)
@@ -157,6 +183,29 @@ def parser() -> argparse.ArgumentParser:
     pb.add_argument("--dry-run", action="store_true", help="print what would be uploaded and removed; change nothing")
     pb.add_argument("--rollback", action="store_true", help="switch 'current' back to the previous release")
     pb.set_defaults(run=cmd_publish)
+
+    n = _command(sub, "new", help="create a new site folder that builds at once",
+                       description="Create DIR with a commented site.toml, an exports/ folder holding a small "
+                                   "generated sample, content/guides/ with an example guide (your own pages, and "
+                                   "overrides of the shipped ones) and a README with the next steps. DIR must be new "
+                                   "or empty.")
+    n.add_argument("dir", metavar="DIR", help="the folder to create")
+    n.set_defaults(run=cmd_new)
+
+    dg = _command(sub, "digest", help="what changed since the last published release, for mail, chat or scripts",
+                        description="Bring the site up to date (like build), then compare its JSON API with the live "
+                                    "release on [publish].target (or --since another release or a date): new alerts "
+                                    "by level, thresholds crossed, the tier decision if it changed, this cycle's "
+                                    "figures and action, the top three recommendations, each with its link under "
+                                    "base_url. Prints 'Nothing new' (exit 0) when nothing changed. Run it before "
+                                    "publish to describe what the publish brings (README, Scheduling).")
+    _config_option(dg)
+    dg.add_argument("--since", metavar="BUILD_OR_DATE",
+                    help="a kept release (its id, sequence number or build time) or a date YYYY-MM-DD "
+                         "(default: the live release)")
+    dg.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                    help="text (mail, default), markdown (chat) or json (scripts)")
+    dg.set_defaults(run=cmd_digest)
 
     d = _command(sub, "demo-data", help="write deterministic demo exports",
                        description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "

@@ -1,4 +1,4 @@
-"""Stage 1: read and validate `site.toml` (SPEC §2.1).
+"""Read and validate `site.toml` (SPEC §2.1).
 
 pydantic models with `extra="forbid"` hold the typed config; every problem is
 collected and reported at once with its key path and its line in site.toml.

@@ -18,8 +18,84 @@ VNU = NODE / "vnu-jar" / "build" / "dist" / "vnu.jar"
 CHROMIUM = os.environ.get("CREDITWISE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+# An A4 page's box at the stylesheet's 12 mm margins: 210 − 24 mm = 186 mm at 96 CSS px per inch.
+PRINT = {"width": 703, "height": 1035}
+
+# Layout problems of the page shown, as sentences (empty: none). Run with page.evaluate(LAYOUT_PROBLEMS).
+# - the page scrolls sideways (scrollWidth > innerWidth);
+# - a table wider than its box whose scroll container shows no cue, or whose first column is not held;
+# - chart text rendered smaller than 11 px (font size × the SVG's scale on screen);
+# - two texts of a chart overlapping (legend entries, axis labels, notes), or a legend's line or mark
+#   running into a legend label.
+LAYOUT_PROBLEMS = """async () => {
+  // scroll-state container queries (the cue) settle after a frame or two
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const out = [];
+  const de = document.documentElement;
+  if (de.scrollWidth > innerWidth) out.push(`the page scrolls sideways: ${de.scrollWidth} px > ${innerWidth} px`);
+  const shown = el => el.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true});
+  for (const t of document.querySelectorAll('main table')) {
+    if (!shown(t)) continue;
+    const wrap = t.closest('.table-wrap');
+    const name = (t.closest('.table-block') || {}).id || (t.caption ? t.caption.textContent : 'a table');
+    if (!wrap) {
+      if (t.scrollWidth > t.clientWidth + 1 || t.getBoundingClientRect().right > innerWidth + 0.5)
+        out.push(`${name}: wider than its box, with no scroll container`);
+      continue;
+    }
+    if (wrap.scrollWidth <= wrap.clientWidth + 1) continue;
+    const cue = wrap.querySelector('.scroll-cue');
+    if (!cue || !shown(cue) || cue.getBoundingClientRect().width < 10) out.push(`${name}: scrolls sideways with no cue`);
+    const first = t.querySelector('tbody tr > :first-child');
+    if (first && getComputedStyle(first).position !== 'sticky') out.push(`${name}: scrolls, its first column not held`);
+  }
+  const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 0.5 &&
+                            Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0.5;
+  document.querySelectorAll('figure.chart svg').forEach((svg, i) => {
+    if (!shown(svg)) return;
+    const chart = `chart ${i + 1} (${svg.closest('.chart-narrow') ? 'narrow' : 'wide'})`;
+    const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim());
+    for (const t of texts) {
+      const m = t.getScreenCTM();
+      const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+      if (px < 11 - 0.01) out.push(`${chart}: "${t.textContent}" at ${px.toFixed(1)} px`);
+    }
+    const boxes = texts.map(t => [t.textContent, t.getBoundingClientRect()]);
+    for (let a = 0; a < boxes.length; a++)
+      for (let b = a + 1; b < boxes.length; b++)
+        if (overlap(boxes[a][1], boxes[b][1])) out.push(`${chart}: "${boxes[a][0]}" overlaps "${boxes[b][0]}"`);
+    for (const legend of svg.querySelectorAll('g[id$="legend_1"]')) {
+      const labels = [...legend.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+      for (const mark of legend.querySelectorAll('path, use')) {
+        const r = mark.getBoundingClientRect();
+        for (const [text, box] of labels) if (overlap(r, box)) out.push(`${chart}: a legend mark runs into "${text}"`);
+      }
+    }
+  });
+  return out;
+}"""
+
+# Every fold opened, as a reader who wants all of it would.
+OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
+
+# Tables and charts reaching past the page box in print emulation (viewport = PRINT).
+PRINT_PROBLEMS = """() => {
+  const out = [];
+  const de = document.documentElement;
+  if (de.scrollWidth > innerWidth) out.push(`the page is wider than the paper: ${de.scrollWidth} px > ${innerWidth} px`);
+  for (const el of document.querySelectorAll('main table, figure.chart svg, figure.chart img')) {
+    if (!el.getClientRects().length) continue;
+    const r = el.getBoundingClientRect();
+    const name = (el.closest('.table-block, figure') || el).id || el.tagName.toLowerCase();
+    if (r.right > innerWidth + 0.5 || r.left < -0.5) out.push(`${name}: ${Math.round(r.width)} px, past the page box`);
+    const wrap = el.closest('.table-wrap');
+    if (wrap && wrap.scrollWidth > wrap.clientWidth + 1)
+      out.push(`${name}: columns cut off (${wrap.scrollWidth} > ${wrap.clientWidth} px)`);
+  }
+  return out;
+}"""
 
 
 def missing() -> str | None:

@@ -1,9 +1,11 @@
-"""Screenshots of a built site for docs/screenshots/: overview, a month and a team page, desktop and phone.
+"""Screenshots of a built site for docs/screenshots/: overview, a month, a team and the plan; desktop, phone,
+dark and print.
 
     .venv/bin/python tests/screenshots.py [SITE_DIR] [OUT_DIR]
 
-Defaults: public/ (run `make site` first) into docs/screenshots/. Full-page PNGs at 1280 and 390 CSS
-pixels wide; the month is the current cycle, the team the one with the most credits in it.
+Defaults: public/ (run `make site` first) into docs/screenshots/. Full-page PNGs: `desktop` 1280 CSS pixels
+wide, `phone` 390, `dark` 390 in dark mode, `print` the page as printed on A4 (print media, the page box
+703 px wide). The month is the current cycle, the team the one with the most credits in it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import DESKTOP, PHONE, browser, missing
+from browser import DESKTOP, PHONE, PRINT, browser, missing
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,7 +27,12 @@ def targets(site: Path) -> dict[str, str]:
     team = min(month["by_team"], key=lambda t: (-month["by_team"][t], t)) if month["by_team"] else info["teams"][0]
     slug = info.get("slugs", {}).get("teams", {}).get(team, team)
     return {"overview": "index.html", "month": f"months/{info['current_cycle']}/index.html",
-            "team": f"teams/{slug}/index.html"}
+            "team": f"teams/{slug}/index.html", "plan": "plan/index.html"}
+
+
+# name → viewport, colour scheme, media
+VIEWS = {"desktop": (DESKTOP, "light", "screen"), "phone": (PHONE, "light", "screen"), "dark": (PHONE, "dark", "screen"),
+         "print": (PRINT, "light", "print")}
 
 
 def shrink(path: Path) -> None:
@@ -46,8 +53,9 @@ def main(argv: list[str]) -> int:
         return 1
     out.mkdir(parents=True, exist_ok=True)
     with browser() as b:
-        for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            page = b.new_page(viewport=viewport, device_scale_factor=1)
+        for width_name, (viewport, scheme, media) in VIEWS.items():
+            page = b.new_page(viewport=viewport, device_scale_factor=1, color_scheme=scheme)
+            page.emulate_media(media=media)
             for name, rel in targets(site).items():
                 page.goto((site / rel).as_uri())
                 path = out / f"{name}-{width_name}.png"

@@ -210,7 +210,7 @@ def test_will_run_out_keep_to_a_daily_rate_or_buy(site):
         "reset on Fri 1 May 2026, or buy about 170 credits (≈ €17).")
     html = (site.out / "index.html").read_text(encoding="utf-8")
     assert html.index('<section class="lead" id="lead"') < html.index('<p class="lede">')  # the lead comes first
-    assert '<p class="state critical">' in html  # chance ≈ 1 ≥ 90 %
+    assert 'id="lead" aria-label="What to do now" data-state="critical">' in html  # chance ≈ 1 ≥ 90 %
     assert '<li class="alert alert-critical"' in html
 
 
@@ -234,7 +234,7 @@ def test_on_track(site):
     assert text_of(site, "index.html", "state") == (
         "April is on track: at 2 credits a day it will use about 95 of its 100 credits by the reset on "
         "Fri 1 May 2026; up to 2 a day would still last.")
-    assert '<p class="state ok">' in (site.out / "index.html").read_text(encoding="utf-8")
+    assert 'data-state="ok">' in (site.out / "index.html").read_text(encoding="utf-8")
 
 
 def test_ran_out(site):

@@ -1,4 +1,4 @@
-"""Stage 4c: alerts, budgets, forecast, tier replay, efficiency, value and recommendations, in one model.
+"""Alerts, budgets, forecast, tier replay, efficiency, value and recommendations, in one model.
 
 Runs inside `build_report` while the DuckDB connection is open: a few GROUP BY queries
 (usage_details), then plain Python over their small results and the cycle figures.

@@ -28,7 +28,7 @@ CRITICAL_CHANCE = 0.9
 class Now:
     state: str  # on-track | will-run-out | ran-out | will-leave-unused
     level: str  # ok | warning | critical
-    sustainable_daily_rate: float | None  # None when no time is left
+    sustainable_daily_rate: float  # the current cycle always has time left (as_of < its end)
     shortfall: float
     shortfall_cost: float | None
     projected_unused: float
@@ -42,7 +42,7 @@ def what_to_do_now(config: SiteConfig, c: CycleFigures, forecast: Forecast | Non
     pace = c.pace
     allocation = float(c.allocation)
     remaining = max(0.0, float(c.remaining))
-    rate = remaining / pace.days_left if pace.days_left > 0 else None
+    rate = remaining / pace.days_left if pace.days_left > 0 else 0.0
     shortfall = max(0.0, pace.projected_used - allocation)
     cost = shortfall * p if p is not None else None
     unused = max(0.0, allocation - pace.projected_used)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from generator import __version__
-from generator.charts.style import PALETTE, SIZE, STYLE
+from generator.charts.style import CATEGORIES, COLORS, SIZE, STYLE
 from generator.fileio import write_atomic
 
 
@@ -74,7 +74,7 @@ def _fixed_part() -> str:
     global _FIXED
     if _FIXED is None:
         _FIXED = json.dumps({
-            "style": STYLE, "palette": PALETTE, "size": SIZE,
+            "style": STYLE, "colors": COLORS, "categories": CATEGORIES, "size": SIZE,
             "charts_py": hashlib.sha256(CHARTS_SOURCE.read_bytes()).hexdigest(),
             "matplotlib": metadata.version("matplotlib"), "creditwise": __version__,
         }, sort_keys=True)
@@ -87,10 +87,18 @@ def chart_key(chart: Chart) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+SEPARATOR = "\n<!--creditwise:narrow-->\n"  # between the two drawings of a chart in its cache file
+
+
+def narrow_path(path: str) -> str:
+    """Where a chart's narrow drawing goes: "months/2026-05/daily.svg" → "months/2026-05/daily-narrow.svg"."""
+    return path.removesuffix(".svg") + "-narrow.svg"
+
+
 def _draw(job: tuple[str, dict[str, Any]]) -> str:
     from generator.charts import draw  # imports Matplotlib: only when a chart must really be drawn
 
-    return draw.draw(*job)
+    return SEPARATOR.join(draw.draw(*job))
 
 
 def _workers(missing: int) -> int:
@@ -117,7 +125,8 @@ def _draw_all(jobs: list[tuple[str, dict[str, Any]]], workers: int) -> list[str]
 
 
 def render_charts(charts: list[Chart], cache_root: Path | None) -> tuple[dict[str, str], ChartStats]:
-    """Path → SVG for every chart (each path once), from the cache where possible."""
+    """Path → SVG for every chart (each path once, and its narrow drawing at narrow_path), from the cache
+    where possible."""
     unique: dict[str, Chart] = {}
     for chart in charts:
         unique.setdefault(chart.path, chart)
@@ -125,18 +134,21 @@ def render_charts(charts: list[Chart], cache_root: Path | None) -> tuple[dict[st
     folder = cache_root / CACHE_DIR if cache_root is not None else None
     out: dict[str, str] = {}
     missing: list[str] = []
+    both: dict[str, str] = {}
     for path in sorted(unique):
         cached = _read(folder / f"{keys[path]}.svg") if folder else None
-        if cached is None:
+        if cached is None or cached.count(SEPARATOR) != 1:
             missing.append(path)
         else:
-            out[path] = cached
-    stats = ChartStats(len(unique), len(out), len(missing), _workers(len(missing)) if missing else 1)
+            both[path] = cached
+    stats = ChartStats(len(unique), len(both), len(missing), _workers(len(missing)) if missing else 1)
     drawn = _draw_all([(unique[p].function, unique[p].args) for p in missing], stats.workers)
     for path, svg in zip(missing, drawn, strict=True):
-        out[path] = svg
+        both[path] = svg
         if folder is not None:
             _write(folder, keys[path], svg)
+    for path in sorted(both):
+        out[path], out[narrow_path(path)] = both[path].split(SEPARATOR)
     if folder is not None:
         _prune(folder, set(keys.values()))
     return out, stats

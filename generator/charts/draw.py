@@ -1,152 +1,319 @@
-"""Stage 5b: Matplotlib charts as deterministic SVG.
+"""Matplotlib charts as deterministic SVG, each drawn twice: wide (laptops, paper) and narrow (phones).
 
-Chart code draws what it is given (chart_specs.py prepares every series, stack base and line from
-the report model): no arithmetic here. SVGs keep text as text (`svg.fonttype = none`), carry no
-date, and use a fixed hash salt so ids are stable. Only chart_cache.py imports this module, and only
-when a chart is missing from the cache: a fully cached build never loads Matplotlib.
+Chart code draws what it is given (site/views/charts.py prepares every series, stack base, band and
+marker from the report model): no arithmetic on figures here. A chart's artists are made once; the
+figure is then resized and laid out for each variant and saved again (the legend, the ticks and the
+labels at the edges are the only things redone), which costs far less than drawing it twice.
+
+The SVG keeps text as text (`svg.fonttype = none`), carries no date and no fixed size (a `viewBox`:
+it scales to its container), uses a fixed hash salt, and prefixes its ids with a hash of its own
+content, so two charts inlined in one page never share an id. Colours are written as
+`var(--cw-<meaning>, #hex)` (style.py). Only charts/cache.py imports this module, and only when a
+chart is missing from the cache: a fully cached build never loads Matplotlib.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
-from generator.charts.style import GUIDE, HIGHLIGHT, MAIN, PACE, PALETTE, SIZE, STYLE, TARGET
+from generator.charts.style import CATEGORIES, CATEGORY_VARS, COLORS, FONT, NARROW, OTHER, STYLE, WIDE
 
-RC = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE))}
+RC = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=list(CATEGORIES))}
 THOUSANDS = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+C = COLORS
+CHAR = 0.62 * FONT  # the width of an average character of DejaVu Sans at FONT, a little generous
+LINE = 1.25 * FONT  # the height of a line of text
+VARIANTS = (("wide", WIDE), ("narrow", NARROW))
+
+Layout = Callable[[Figure, Axes, str, tuple[float, float]], None]
+
+
+# --- the SVG text -------------------------------------------------------------------------------------
+
+_VAR = {hex_: name for name, hex_ in COLORS.items()} | CATEGORY_VARS | {OTHER: "other"}
+_HEX = re.compile(r"#[0-9a-f]{6}\b")
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _colour(match: re.Match[str]) -> str:
+    hex_ = match.group(0)
+    name = _VAR.get(hex_)
+    return f"var(--cw-{name}, {hex_})" if name else hex_
 
 
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    return buf.getvalue()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]  # no XML declaration or doctype: the same text works inlined in HTML
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    text = re.sub(r'\s*<style type="text/css">.*?</style>', "", text, count=1, flags=re.S)
+    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
+    # presentation attributes cannot hold var(): make them style properties first
+    text = re.sub(r'\b(fill|stroke)="(#[0-9a-f]{6})"', r'style="\1: \2"', text)
+    text = _HEX.sub(_colour, text)
+    prefix = "c" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8] + "-"
+    for old in sorted(set(_ID.findall(text)), key=len, reverse=True):
+        text = text.replace(f'id="{old}"', f'id="{prefix}{old}"').replace(f"#{old})", f"#{prefix}{old})") \
+                   .replace(f'href="#{old}"', f'href="#{prefix}{old}"')
+    return text
 
 
-def _figure(title: str, ylabel: str, right: float = 0.98, bottom: float = 0.27) -> tuple[Figure, Axes]:
-    # The object API, not pyplot: no global figure registry, nothing to close. Fixed margins rather than a
-    # layout engine: constrained layout draws every figure twice, which doubled the time per chart.
-    fig = Figure(figsize=SIZE)
-    fig.subplots_adjust(left=0.1, right=right, top=0.9, bottom=bottom)
+# --- layout shared by every chart ---------------------------------------------------------------------
+
+
+def _figure(ylabel: str) -> tuple[Figure, Axes]:
+    # The object API, not pyplot: no global figure registry, nothing to close. Margins are computed in
+    # points per variant rather than by a layout engine, which would draw every figure twice more.
+    fig = Figure(figsize=(WIDE[0] / 72, WIDE[1] / 72))
     ax = fig.subplots()
-    ax.set_title(title)
     ax.set_ylabel(ylabel)
     return fig, ax
 
 
-def _legend(fig: Figure, ax: Axes) -> None:
+def _text_width(text: str) -> float:
+    return max((len(line) for line in text.split("\n")), default=0) * CHAR
+
+
+def legend_columns(labels: Sequence[str], width: float) -> int:
+    """The most legend columns whose estimated width fits `width` points (Matplotlib splits entries into
+    columns with numpy's array_split: the first columns get the extra entries)."""
+    n = len(labels)
+    handle = (STYLE["legend.handlelength"] + STYLE["legend.handletextpad"]) * FONT  # type: ignore[operator]
+    gap = STYLE["legend.columnspacing"] * FONT  # type: ignore[operator]
+    for cols in range(n, 0, -1):
+        base, extra = divmod(n, cols)
+        start, total = 0, 0.0
+        for j in range(cols):
+            size = base + (1 if j < extra else 0)
+            total += handle + max(_text_width(t) for t in labels[start:start + size]) + (gap if j else 0)
+            start += size
+        if total <= width - 12:
+            return cols
+    return 1
+
+
+def _y_label_width(ax: Axes) -> float:
+    low, high = ax.get_ylim()
+    ticks = ax.yaxis.get_major_locator().tick_values(low, high)
+    fmt = ax.yaxis.get_major_formatter()
+    fmt.set_locs(ticks)
+    return max((_text_width(fmt(t, i)) for i, t in enumerate(ticks) if low <= t <= high), default=CHAR)
+
+
+def _save(fig: Figure, ax: Axes, layout: Layout | None = None, right: float = 10.0, x_lines: int = 1) -> tuple[str, str]:
+    """The chart, laid out and saved once per variant: (wide SVG, narrow SVG)."""
     handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=min(len(labels), 5))
+    left = 8 + LINE + 6 + _y_label_width(ax) + 8
+    out = []
+    for name, (w, plot_h) in VARIANTS:
+        h = plot_h  # grows below by the legend and the x labels (see bottom)
+        for old in list(fig.legends):
+            old.remove()
+        rows = 0
+        if handles:
+            cols = legend_columns(labels, w)
+            rows = math.ceil(len(labels) / cols)
+            fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=cols)
+        bottom = 6 + x_lines * LINE + 6 + rows * 1.45 * FONT + 4
+        h = 14 + plot_h + bottom
+        fig.set_size_inches(w / 72, h / 72)
+        fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - 14 / h, bottom=bottom / h)
+        if layout is not None:
+            layout(fig, ax, name, (w - left - right, h - 14 - bottom))
+        out.append(_svg(fig))
+    return out[0], out[1]
 
 
 def _day_axis(ax: Axes) -> None:
     ax.xaxis.set_major_locator(mdates.DayLocator(bymonthday=(1, 8, 15, 22)))
     ax.margins(x=0.01)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
-    ax.set_xlabel("day")
 
 
-def daily_bars(days: Sequence[dt.date], credits: Sequence[float], target: float, title: str,
-               highlighted: Sequence[float | None] | None = None) -> str:
-    """Credits per day; `highlighted` holds the credits of spike days (None elsewhere)."""
+def _today(ax: Axes, today: dt.date | None) -> None:
+    if today is not None:
+        ax.axvline(today, color=C["muted"], linestyle="-.", linewidth=1.1, zorder=1,
+                   label=f"today, {today:%-d %b}")
+
+
+# --- the charts ---------------------------------------------------------------------------------------
+
+
+def daily_bars(days: Sequence[dt.date], credits: Sequence[float], target: float,
+               highlighted: Sequence[float | None] | None = None, today: dt.date | None = None) -> tuple[str, str]:
+    """Credits per day; `highlighted` holds the credits of spike days (None elsewhere); `today` marks as_of's day."""
     with matplotlib.rc_context(RC):
-        fig, ax = _figure(title, "credits per day")
-        ax.bar(days, credits, color=MAIN, width=0.8, label="credits used")
+        fig, ax = _figure("credits per day")
+        ax.bar(days, credits, color=C["used"], width=0.8, label="credits used")
         spikes = [(d, v) for d, v in zip(days, highlighted or [None] * len(days), strict=True) if v is not None]
         if spikes:
-            ax.bar([d for d, _ in spikes], [v for _, v in spikes], color=HIGHLIGHT, width=0.8, hatch="///",
-                   edgecolor="#ffffff", linewidth=0, label="spike day")
-        ax.axhline(target, color=TARGET, linestyle="--", linewidth=1.2, label="daily target")
+            ax.bar([d for d, _ in spikes], [v for _, v in spikes], color=C["warn"], width=0.8, hatch="///",
+                   linewidth=0, label="spike day")
+        ax.axhline(target, color=C["pace"], linestyle="--", linewidth=1.3, label="daily target")
+        _today(ax, today)
         ax.yaxis.set_major_formatter(THOUSANDS)
         _day_axis(ax)
-        _legend(fig, ax)
-        return _svg(fig)
+        return _save(fig, ax)
+
+
+def _levels(levels: Sequence[tuple[str, float]]) -> Layout:
+    """The notify levels' labels right of the axes, nudged apart so they never overlap (redone per variant)."""
+    made: list[Any] = []
+
+    def layout(fig: Figure, ax: Axes, _name: str, size: tuple[float, float]) -> None:
+        for a in made:
+            a.remove()
+        made.clear()
+        low, high = ax.get_ylim()
+        per_point = (high - low) / size[1]
+        last = -math.inf
+        for label, level in sorted(levels, key=lambda lv: lv[1]):
+            if not low <= level <= high:
+                continue
+            y = max(level, last + LINE * per_point)
+            last = y
+            made.append(ax.annotate(label, (1.0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                                    textcoords="offset points", color=C["muted"], va="center",
+                                    annotation_clip=False))
+
+    return layout
 
 
 def cumulative_vs_pace(days: Sequence[dt.date], cumulative: Sequence[float], pace: Sequence[float],
-                       allocation: float, thresholds: Sequence[tuple[str, float]] | dict[str, float], title: str,
-                       projection: Sequence[tuple[dt.date, float]] | None = None) -> str:
+                       allocation: float, thresholds: Sequence[tuple[str, float]],
+                       projection: Sequence[tuple[dt.date, float]] | None = None,
+                       band: Sequence[tuple[dt.date, float, float]] | None = None, band_label: str = "",
+                       today: dt.date | None = None, run_out: tuple[dt.date, str] | None = None) -> tuple[str, str]:
+    """Used so far against even pace, with the allocation and the notify levels; in the current cycle the
+    projection at the burn rate, its likely range (`band`: day, low, high), today and the projected run-out."""
     with matplotlib.rc_context(RC):
-        fig, ax = _figure(title, "credits used so far in the cycle", right=0.93)
-        for label, level in (thresholds.items() if isinstance(thresholds, dict) else thresholds):
-            ax.axhline(level, color=GUIDE, linestyle=":", linewidth=0.8)
-            ax.annotate(label, (days[-1], level), xytext=(3, 0), textcoords="offset points", fontsize=7,
-                        color="#555555", va="center", annotation_clip=False)
-        ax.plot(days, pace, color=PACE, linestyle="--", linewidth=1.2, label="even pace")
-        ax.axhline(allocation, color=TARGET, linewidth=1.2, label="allocation")
+        fig, ax = _figure("credits used so far")
+        for _label, level in thresholds:
+            ax.axhline(level, color=C["muted"], linestyle=":", linewidth=0.8)
+        ax.axhline(allocation, color=C["ink"], linewidth=1.3, label="allocation")
+        ax.plot(days, pace, color=C["pace"], linestyle="--", linewidth=1.3, label="even pace")
+        if band:
+            ax.fill_between([d for d, _, _ in band], [lo for _, lo, _ in band], [hi for _, _, hi in band],
+                            color=C["used"], alpha=0.18, linewidth=0, label=band_label)
         if projection:
-            ax.plot([d for d, _ in projection], [v for _, v in projection], color=MAIN, linestyle=(0, (1, 2)),
-                    linewidth=1.6, label="projected at the burn rate")
-        ax.plot(days[: len(cumulative)], cumulative, color=MAIN, linewidth=2.2, label="used")
+            ax.plot([d for d, _ in projection], [v for _, v in projection], color=C["used"], linestyle=(0, (1, 1.6)),
+                    linewidth=1.8, label="projected at the burn rate")
+        ax.plot(days[: len(cumulative)], cumulative, color=C["used"], linewidth=2.2, label="used")
+        _today(ax, today)
+        if run_out is not None:
+            day, label = run_out
+            ax.axvline(day, color=C["warn"], linestyle=":", linewidth=1.4, zorder=1)
+            ax.plot([day], [allocation], marker="X", markersize=8, color=C["warn"], linestyle="none", zorder=4,
+                    label=label)
         ax.yaxis.set_major_formatter(THOUSANDS)
         _day_axis(ax)
-        _legend(fig, ax)
-        return _svg(fig)
+        right = 8 + max((_text_width(label) for label, _ in thresholds), default=0) + 4
+        return _save(fig, ax, _levels(thresholds), right=right)
 
 
-SLANT_FROM = 13  # cycles: from here on, names are slanted so they do not run into each other
+def _cycle_label(name: str, first: bool) -> str:
+    """"2026-05" → "May" (with the year under it for the first label and each January)."""
+    month = dt.date(int(name[:4]), int(name[5:7]), 1)
+    return f"{month:%b}\n{month:%Y}" if first or month.month == 1 else f"{month:%b}"
 
 
-def _cycle_margin(cycles: Sequence[str]) -> float:
-    return 0.34 if len(cycles) >= SLANT_FROM else 0.27
+def _cycle_axis(cycles: Sequence[str]) -> Layout:
+    """Every k-th cycle named, k as small as the variant's width allows (redone per variant)."""
+
+    def layout(_fig: Figure, ax: Axes, _name: str, size: tuple[float, float]) -> None:
+        n = len(cycles)
+        step = max(1, math.ceil(n * (4 * CHAR + 8) / size[0]))
+        shown = list(range(0, n, step))
+        ax.xaxis.set_major_locator(FixedLocator(shown))
+        ax.set_xticks(shown, [_cycle_label(cycles[i], j == 0) for j, i in enumerate(shown)])
+        ax.set_xticks(range(n), minor=True)
+        ax.set_xlim(-0.6, n - 0.4)
+
+    return layout
 
 
-def _cycle_axis(ax: Axes, cycles: Sequence[str]) -> None:
-    ax.set_xlabel("billing cycle")
-    if len(cycles) >= SLANT_FROM:
-        ax.tick_params(axis="x", labelsize=7)
-        for label in ax.get_xticklabels():
-            label.set(rotation=45, ha="right", rotation_mode="anchor")
+def _so_far(ax: Axes, x: int, top: float) -> None:
+    # on a patch of the page's colour: a reference line passing behind never runs through the words
+    ax.annotate("so far", (x, top), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                color=C["ink"], annotation_clip=False, zorder=5,
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": C["paper"], "edgecolor": "none"})
+
+
+def _series_colour(i: int, label: str) -> str:
+    return OTHER if label == "other" else CATEGORIES[i % len(CATEGORIES)]
 
 
 def stacked_cycle_bars(cycles: Sequence[str], series: Sequence[dict[str, Any]], markers: dict[str, Any] | None,
-                       line: dict[str, Any] | None, title: str, ylabel: str) -> str:
+                       line: dict[str, Any] | None, ylabel: str, in_progress: bool = False) -> tuple[str, str]:
     """Bars per cycle, stacked: each series has `label`, `values` and `bottoms` (where its segment starts).
 
     `markers` (label, values) draws a short horizontal mark per cycle (e.g. its allocation);
-    `line` (label, value) a horizontal line across all cycles (e.g. a budget).
+    `line` (label, value) a horizontal line across all cycles (e.g. a budget). With `in_progress` the
+    last cycle's bar is striped and labelled "so far".
     """
     with matplotlib.rc_context(RC):
-        fig, ax = _figure(title, ylabel, bottom=_cycle_margin(cycles))
+        fig, ax = _figure(ylabel)
+        x = list(range(len(cycles)))
+        n = len(cycles)
         for i, s in enumerate(series):
-            ax.bar(cycles, s["values"], bottom=s["bottoms"], color=PALETTE[i % len(PALETTE)], width=0.65,
-                   label=s["label"])
+            colour = _series_colour(i, s["label"])
+            hatch = ["///" if in_progress and j == n - 1 else "" for j in x]
+            ax.bar(x, s["values"], bottom=s["bottoms"], color=colour, width=0.65, label=s["label"], hatch=hatch,
+                   linewidth=0)
         if markers is not None:
-            ax.scatter(cycles, markers["values"], marker="_", s=900, linewidths=2.2, color=TARGET, zorder=3,
-                       label=markers["label"])
+            ax.plot(x, markers["values"], marker="_", markersize=16, markeredgewidth=2.2, color=C["ink"],
+                    linestyle="none", zorder=3, label=markers["label"])
         if line is not None:
-            ax.axhline(line["value"], color=TARGET, linestyle="--", linewidth=1.2, label=line["label"])
+            ax.axhline(line["value"], color=C["ink"], linestyle="--", linewidth=1.3, label=line["label"])
+        if in_progress and series:
+            top = max(0.0, *(s["bottoms"][-1] + s["values"][-1] for s in series))
+            _so_far(ax, n - 1, top)
         ax.yaxis.set_major_formatter(THOUSANDS)
-        _cycle_axis(ax, cycles)
-        _legend(fig, ax)
-        return _svg(fig)
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        _stripes_legend(ax, in_progress)
+        return _save(fig, ax, _cycle_axis(cycles), x_lines=2)
+
+
+def _stripes_legend(ax: Axes, in_progress: bool) -> None:
+    """A legend entry saying what the stripes mean."""
+    if in_progress:
+        ax.bar([0], [0], width=0, color=C["muted"], hatch="///", linewidth=0, label="in progress, so far")
 
 
 def utilization_bars(cycles: Sequence[str], utilization: Sequence[float], upgrade: float, downgrade: float,
-                     title: str) -> str:
+                     in_progress: bool = False) -> tuple[str, str]:
     with matplotlib.rc_context(RC):
-        fig, ax = _figure(title, "share of the allocation used", bottom=_cycle_margin(cycles))
-        ax.bar(cycles, utilization, color=MAIN, width=0.65, label="utilization")
+        fig, ax = _figure("share of the allocation used")
+        x = list(range(len(cycles)))
+        n = len(cycles)
+        hatch = ["///" if in_progress and j == n - 1 else "" for j in x]
+        ax.bar(x, utilization, color=C["used"], width=0.65, label="utilization", hatch=hatch, linewidth=0)
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-        ax.axhline(1, color=TARGET, linewidth=1.2, label="allocation (100 %)")
-        ax.axhline(upgrade, color=PACE, linestyle="--", linewidth=1, label="upgrade indicator")
-        ax.axhline(downgrade, color=PALETTE[2], linestyle=":", linewidth=1.2, label="downgrade indicator")
-        _cycle_axis(ax, cycles)
-        _legend(fig, ax)
-        return _svg(fig)
+        ax.axhline(1, color=C["ink"], linewidth=1.3, label="allocation (100%)")
+        ax.axhline(upgrade, color=C["warn"], linestyle="--", linewidth=1.2, label="upgrade indicator")
+        ax.axhline(downgrade, color=C["low"], linestyle=(0, (1, 1.4)), linewidth=1.6, label="downgrade indicator")
+        if in_progress and n:
+            _so_far(ax, n - 1, utilization[-1])
+        _stripes_legend(ax, in_progress)
+        return _save(fig, ax, _cycle_axis(cycles), x_lines=2)
 
 
 FUNCTIONS = {f.__name__: f for f in (daily_bars, cumulative_vs_pace, stacked_cycle_bars, utilization_bars)}
 
 
-def draw(function: str, args: dict[str, Any]) -> str:
+def draw(function: str, args: dict[str, Any]) -> tuple[str, str]:
+    """(wide SVG, narrow SVG) of one chart."""
     return FUNCTIONS[function](**args)

@@ -1,4 +1,4 @@
-"""Stage 2: read the usage exports into DuckDB, validate every row, count each event once.
+"""Read the usage exports into DuckDB, validate every row, count each event once.
 
 The fast path reads every export in one parallel DuckDB scan (all columns as text), types and
 validates each row in SQL and de-duplicates with one GROUP BY: identical rows collapse into one

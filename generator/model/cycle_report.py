@@ -1,4 +1,4 @@
-"""Stage 4a: the figures of each billing cycle (SPEC §3), as plain functions over `Usage`.
+"""The figures of each billing cycle (SPEC §3), as plain functions over `Usage`.
 
 Sums stay Decimal (exact); ratios, rates and projections are floats.
 """

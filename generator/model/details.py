@@ -1,4 +1,4 @@
-"""Stage 3b: the finer aggregates the analytics need, as GROUP BY queries over the DuckDB `events` table.
+"""The finer aggregates the analytics need, as GROUP BY queries over the DuckDB `events` table.
 
 Each query returns a small result (per cycle × team × feature × operation × model, per cycle × team ×
 member, session counts per cycle × team); no per-event row ever reaches Python. Sessions are

@@ -1,4 +1,4 @@
-"""Stage 4b: which tier to be on (SPEC §3 "Tier recommendation", written to api/plan.json).
+"""Which tier to be on (SPEC §3 "Tier recommendation", written to api/plan.json).
 
 Demand, not used, drives the plan: a cycle that ran out hides how much was really wanted.
 """

@@ -1,4 +1,4 @@
-"""Stage 3: reduce the `events` table to the small aggregates the report model needs.
+"""Reduce the `events` table to the small aggregates the report model needs.
 
 Everything here is one SQL query over DuckDB; what reaches Python is per day × feature × team
 (a few thousand rows for a year), never per event.

@@ -16,6 +16,8 @@ from generator.pipeline import stamp as build_stamp
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
 from generator.site.api.documents import api_documents
+from generator.site.api.focus import focus_csv
+from generator.site.api.scopes import ScopeDocuments
 from generator.site.api.values import dumps
 from generator.site.downloads import table_csv
 from generator.site.feeds import feed, sitemap
@@ -43,7 +45,7 @@ class BuildResult:
             summary = {"events": r.events_counted, "cycles": len(r.cycles)}
             return build_stamp.summary_line(self.out_dir, summary, sum(self.timings.values()))
         pages_n = sum(1 for p in self.files.paths() if p.endswith(".html"))
-        charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg"))
+        charts_n = sum(1 for p in self.files.paths() if p.endswith(".svg") and not p.endswith("-narrow.svg"))
         stages = " · ".join(f"{k} {v:.2f}s" for k, v in self.timings.items())
         cached = f" ({self.chart_stats.cached} from the cache)" if self.chart_stats else ""
         return (f"Built {pages_n} pages, {charts_n} charts{cached} and {len(self.files)} files from "
@@ -84,9 +86,11 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         with _timed(timings, "charts", progress):
-            page_list = site_pages(report, guides)
+            scopes = ScopeDocuments(report)  # each feature and team document once, for its page and the API
+            page_list = site_pages(report, guides, scopes)
             chart_svgs, chart_stats = draw_charts(report, page_list)
-        files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list)
+        files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list,
+                            scopes=scopes)
         if write:
             with _timed(timings, "write", progress):
                 write_site(files, out_dir)
@@ -100,14 +104,15 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
 
 def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
                 progress: Callable[[str], None], charts: dict[str, str] | None = None,
-                page_list: list[Page] | None = None) -> SiteFiles:
+                page_list: list[Page] | None = None, scopes: ScopeDocuments | None = None) -> SiteFiles:
     """Everything the site holds, in memory: charts, pages, CSV downloads, feed, sitemap, JSON API, theme assets.
 
     `charts` (from chart_files) lets a caller that kept them skip the redraw: the preview server does
     after a template or CSS edit, which cannot change a chart."""
     files = SiteFiles()
+    scopes = scopes or ScopeDocuments(report)
     if page_list is None:
-        page_list = site_pages(report, guides)
+        page_list = site_pages(report, guides, scopes)
     if charts is None:
         with _timed(timings, "charts", progress):
             charts = chart_files(report, page_list)
@@ -115,12 +120,13 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
         files.add(path, svg)
     with _timed(timings, "pages", progress):
         env = environment(config)
-        for path, html in render_pages(report, env, page_list).items():
+        for path, html in render_pages(report, env, page_list, charts).items():
             files.add(path, html)
         for t in page_tables(page_list):
             files.add(t.path, table_csv(t))
-        for path, doc in api_documents(report, [p.url for p in page_list if p.listed]).items():
+        for path, doc in api_documents(report, [p.url for p in page_list if p.listed], scopes).items():
             files.add(path, dumps(doc))
+        files.add("api/focus.csv", focus_csv(report))
         files.add("sitemap.xml", sitemap(report, page_list))
         files.add("feed.xml", feed(report))
         static = theme_dir(config) / "static"

@@ -104,6 +104,7 @@ def removals(releases: list[ReleaseId], live: ReleaseId | None, new: ReleaseId, 
 
 def publish(config: SiteConfig, dry_run: bool = False, say: Callable[[str], None] = print,
             progress: Callable[[str], None] = lambda _: None) -> int:
+    # Deferred: the pipeline loads DuckDB and Jinja2, which `publish --rollback` never needs.
     from generator.check import check_site
     from generator.pipeline.build import build
     from generator.site.api.values import build_time

@@ -1,4 +1,4 @@
-"""Stage 4: the whole report model — everything pages, charts and the JSON API show.
+"""The whole report model — everything pages, charts and the JSON API show.
 
 Templates and chart code only lay out what this holds; all arithmetic happens before here.
 """
@@ -16,6 +16,7 @@ from generator.model.cycle_report import CycleFigures, build_cycles
 from generator.model.data_quality import DataQuality, assess
 from generator.model.tier_plan import Plan, recommend
 from generator.model.usage import Usage, summarize
+from generator.model.usage_lines import UsageLine, usage_lines
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Report:
     warnings: list[str]
     analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
     data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
+    usage_lines: list[UsageLine]  # per day × feature × operation × model × team × member: the FOCUS export
 
     @property
     def current(self) -> CycleFigures:
@@ -62,4 +64,5 @@ def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Re
         warnings=ingested.warnings,
         analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
+        usage_lines=usage_lines(ingested.con),
     )

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import tomllib
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -104,8 +105,6 @@ def _config_or_none(config_path: Path) -> SiteConfig | None:
 def base_path(config_path: Path) -> str:
     """The path of [site].base_url, read leniently (a broken site.toml must not stop the server)."""
     try:
-        import tomllib
-
         with config_path.open("rb") as fh:
             url = tomllib.load(fh).get("site", {}).get("base_url", "/")
         return urlsplit(url).path or "/"

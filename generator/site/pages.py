@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from generator.report.model import Report
+from generator.site.api.scopes import ScopeDocuments
 from generator.site.guides import Guide
 from generator.site.page import Page
 from generator.site.tables import Table, Tables
@@ -18,7 +19,9 @@ from generator.site.views.scope import feature_context, index_table, team_contex
 from generator.site.views.sections import data_quality_context, overview_context, plan_context, recommendations_context
 
 
-def site_pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
+def site_pages(report: Report, guides: Sequence[Guide] = (), scopes: ScopeDocuments | None = None) -> list[Page]:
+    """`scopes`: the feature and team documents, shared with the JSON API so each is built once."""
+    scopes = scopes or ScopeDocuments(report)
     titles = {g.slug: g.title for g in guides}
     guide_urls = {"guides/"} | {g.url for g in guides} if guides else set()
     out = [Page("index.html", "index.html", "Overview", overview_context(report))]
@@ -29,12 +32,14 @@ def site_pages(report: Report, guides: Sequence[Guide] = ()) -> list[Page]:
                     {"kind": "feature", "tables": {"list": index_table(report, "feature")}}))
     for name, slug in a.feature_slugs.items():
         out.append(Page(f"features/{slug}/index.html", "feature.html", report.config.feature_label(name),
-                        {"name": name, "label": report.config.feature_label(name), **feature_context(report, name, titles)}))
+                        {"name": name, "label": report.config.feature_label(name),
+                         **feature_context(report, scopes.feature(name), titles)}))
     out.append(Page("teams/index.html", "scopes.html", "Teams",
                     {"kind": "team", "tables": {"list": index_table(report, "team")}}))
     for name, slug in a.team_slugs.items():
         out.append(Page(f"teams/{slug}/index.html", "team.html", f"Team {report.config.team_label(name)}",
-                        {"name": name, "label": report.config.team_label(name), **team_context(report, name, titles)}))
+                        {"name": name, "label": report.config.team_label(name),
+                         **team_context(report, scopes.team(name), titles)}))
     out.append(Page("plan/index.html", "plan.html", "Plan", plan_context(report)))
     out.append(Page("recommendations/index.html", "recommendations.html", "Recommendations",
                     recommendations_context(report, guide_urls)))

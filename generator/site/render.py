@@ -1,4 +1,4 @@
-"""Stage 5c: HTML pages from the report model with Jinja2 (autoescape on).
+"""HTML pages from the report model with Jinja2 (autoescape on).
 
 Each page gets `root`, the relative prefix back to the site root, so every link is relative
 and the site works under any path prefix.
@@ -7,6 +7,7 @@ and the site works under any path prefix.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,9 +111,13 @@ def environment(config: SiteConfig) -> jinja2.Environment:
     return env
 
 
-def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page]) -> dict[str, str]:
+def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page],
+                 charts: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Path → HTML of each page; `charts` (path → SVG) are inlined where a page shows them."""
     # (label, link, the pages it stands for): the link of the page's own section is marked.
-    nav = [("Overview", "index.html", "index.html"), ("This month", f"months/{report.current.name}/index.html", "months/"),
+    # "This month" stands for the current cycle's page only, not every month page.
+    this_month = f"months/{report.current.name}/index.html"
+    nav = [("Overview", "index.html", "index.html"), ("This month", this_month, this_month),
            ("Features", "features/index.html", "features/"), ("Teams", "teams/index.html", "teams/"),
            ("Plan", "plan/index.html", "plan/"), ("Recommendations", "recommendations/index.html", "recommendations/"),
            ("Guides", "guides/index.html", "guides/"), ("Data quality", "data-quality/index.html", "data-quality/")]
@@ -124,7 +129,7 @@ def render_pages(report: Report, env: jinja2.Environment, page_list: list[Page])
         try:
             template = env.get_template(page.template)
             out[page.path] = template.render(report=report, page=page, root=page.root, nav=nav,
-                                             current=report.current, plan=report.plan, **page.context)
+                                             current=report.current, plan=report.plan, svgs=charts or {}, **page.context)
         except jinja2.TemplateError as exc:  # a theme mistake is the user's to fix: name the file and line
             raise ConfigError([template_problem(exc, report.config.root)]) from exc
     return out

@@ -1,4 +1,4 @@
-"""Stage 6: write the finished site in one step.
+"""Write the finished site in one step.
 
 Everything is rendered into memory first, written into a fresh directory beside the output,
 then swapped in with renames: a failed build never touches the previous site, and no stale

@@ -14,7 +14,8 @@ from generator.analytics.recommendations import Recommendation
 from generator.model.cycle_report import CycleFigures
 from generator.model.data_quality import DataQuality
 from generator.report.model import Report
-from generator.site.api.scopes import budget_json, efficiency_json, feature_json, team_json
+from generator.site.api.schema import schema_index, schema_path, schema_urls, schemas
+from generator.site.api.scopes import ScopeDocuments, budget_json, efficiency_json
 from generator.site.api.values import API_VERSION, build_time, iso, level_key, number
 
 
@@ -38,6 +39,8 @@ def site_json(report: Report, pages: list[str]) -> dict[str, Any]:
         "slugs": {"features": a.feature_slugs, "teams": a.team_slugs},
         "alerts": len(a.alerts),
         "recommendations": len(a.recommendations),
+        "downloads": {"focus": "api/focus.csv"},
+        "schemas": schema_urls(),
     }
 
 
@@ -123,11 +126,11 @@ def month_json(report: Report, c: CycleFigures) -> dict[str, Any]:
         "daily_target": c.daily_target,
         "demand": c.demand,
         "price_per_credit": c.price_per_credit,
+        "cost": number(c.price),
         "events": c.events,
         "by_feature": {k: number(v) for k, v in c.by_feature.items()},
         "by_team": {k: number(v) for k, v in c.by_team.items()},
         "daily": [{"date": iso(d), "credits": number(v)} for d, v in c.daily],
-        "cost": number(c.price),
     }
     if c.pace is not None:
         doc |= {
@@ -243,8 +246,9 @@ def data_quality_json(dq: DataQuality) -> dict[str, Any]:
     }
 
 
-def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
-    """Path (relative to the site root) → JSON document, each built once."""
+def api_documents(report: Report, pages: list[str], scopes: ScopeDocuments | None = None) -> dict[str, Any]:
+    """Path (relative to the site root) → JSON document, each built once (`scopes`: shared with the pages)."""
+    scopes = scopes or ScopeDocuments(report)
     a = report.analytics
     docs: dict[str, Any] = {"api/site.json": site_json(report, pages), "api/plan.json": plan_json(report)}
     for c in report.cycles:
@@ -252,8 +256,11 @@ def api_documents(report: Report, pages: list[str]) -> dict[str, Any]:
     docs["api/alerts.json"] = [alert_json(al) for al in a.alerts]
     docs["api/recommendations.json"] = [recommendation_json(r, i + 1) for i, r in enumerate(a.recommendations)]
     for feature, slug in a.feature_slugs.items():
-        docs[f"api/features/{slug}.json"] = feature_json(report, feature)
+        docs[f"api/features/{slug}.json"] = scopes.feature(feature)
     for team, slug in a.team_slugs.items():
-        docs[f"api/teams/{slug}.json"] = team_json(report, team)
+        docs[f"api/teams/{slug}.json"] = scopes.team(team)
     docs["api/data-quality.json"] = data_quality_json(report.data_quality)
+    for name, schema in schemas().items():
+        docs[schema_path(name)] = schema
+    docs["api/schema/index.json"] = schema_index()
     return docs

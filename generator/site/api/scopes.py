@@ -140,3 +140,24 @@ def _sums(rows, key: str) -> dict[str, dict[str, Any]]:
         a[1] += r.credits
         a[2] += r.quantity
     return {k: {"events": v[0], "credits": number(v[1]), "quantity": v[2]} for k, v in sorted(acc.items())}
+
+
+class ScopeDocuments:
+    """Each feature and team document built once, for its page and for the JSON API alike."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self._docs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def feature(self, name: str) -> dict[str, Any]:
+        key = ("feature", name)
+        if key not in self._docs:
+            self._docs[key] = feature_json(self.report, name)
+        return self._docs[key]
+
+    def team(self, name: str) -> dict[str, Any]:
+        key = ("team", name)
+        if key not in self._docs:
+            self._docs[key] = team_json(self.report, name)
+        return self._docs[key]
+

@@ -52,8 +52,10 @@ def daily_chart(report: Report, c: CycleFigures) -> Chart:
     return Chart(
         f"months/{c.name}/daily.svg", "daily_bars",
         {"days": [d for d, _ in c.daily], "credits": [float(v) for _, v in c.daily],
-         "highlighted": [float(v) if d in spikes else None for d, v in c.daily], "target": target, "title": title},
-        title, f"Bar chart of the credits used each day of {month_name(c)}, with the daily target as a dashed line.",
+         "highlighted": [float(v) if d in spikes else None for d, v in c.daily], "target": target,
+         "today": c.pace.as_of_day if c.pace else None},
+        title, f"Bar chart of the credits used each day of {month_name(c)}, with the daily target as a dashed line"
+               + (" and today marked." if c.pace else "."),
         summary,
         table(f"months/{c.name}/daily.csv", f"Credits per day, {month_name(c)}",
               [("date", "Day", "date"), ("credits", "Credits", "credits"), ("daily_target", "Daily target", "credits"),
@@ -64,11 +66,21 @@ def cumulative_chart(report: Report, c: CycleFigures) -> Chart:
     days = [d for d, _ in c.daily]
     pace = c.pace_line
     levels = [(fmt.pct(t), v) for t, v in c.threshold_credits.items()]
-    projection = None
+    projection = band = run_out = None
+    band_label = ""
     name = month_name(c)
+    forecast = report.analytics.forecast if c.current else None
+    if c.exhausted_on is not None:
+        run_out = (c.exhausted_on, f"ran out, {c.exhausted_on:%-d %b}")
     if c.pace is not None:
         p = c.pace
         projection = [(p.as_of_day, float(c.used)), (days[-1], p.projected_used)]
+        if p.projected_exhaustion is not None and c.exhausted_on is None:
+            run_out = (p.projected_exhaustion, f"projected run-out, {p.projected_exhaustion:%-d %b}")
+        if forecast is not None:
+            # the likely range widens from today's used to the forecast's bounds at the reset
+            band = [(p.as_of_day, float(c.used), float(c.used)), (days[-1], forecast.low, forecast.high)]
+            band_label = f"{fmt.pct(forecast.interval)} likely range"
         on_pace_today = pace[len(c.cumulative_to_date) - 1]
         summary = (f"By {fmt.day(p.as_of_day)} the cycle had used {fmt.credits(c.used)} of its {fmt.credits(c.allocation)} "
                    f"credits ({fmt.pct(c.utilization)}); even pace would be {fmt.credits(on_pace_today)} by then. At the "
@@ -86,9 +98,13 @@ def cumulative_chart(report: Report, c: CycleFigures) -> Chart:
     return Chart(
         f"months/{c.name}/cumulative.svg", "cumulative_vs_pace",
         {"days": days, "cumulative": cumulative, "pace": pace, "allocation": float(c.allocation),
-         "thresholds": levels, "projection": projection, "title": title},
+         "thresholds": levels, "projection": projection, "band": band, "band_label": band_label,
+         "today": c.pace.as_of_day if c.pace else None, "run_out": run_out},
         title, f"Line chart of the credits used so far in {name} against an even pace that reaches the allocation on "
-               "the last day, with the allocation and the notify levels as horizontal lines.",
+               "the last day, with the allocation and the notify levels as horizontal lines"
+               + (", the projection at the burn rate" if projection else "")
+               + (f" with its {fmt.pct(forecast.interval)} likely range" if band and forecast else "")
+               + (", today" if c.pace else "") + (" and the run-out day" if run_out else "") + " marked.",
         summary,
         table(f"months/{c.name}/cumulative.csv", f"Cumulative credits, {name}",
               [("date", "Day", "date"), ("cumulative", "Used so far", "credits"), ("even_pace", "Even pace", "credits")],
@@ -135,7 +151,7 @@ def demand_path_chart(report: Report) -> Chart:
              else None] for m in d.path]
     return Chart(
         "plan/demand-path.svg", "stacked_cycle_bars",
-        {"cycles": cycles, "series": series, "markers": markers, "line": line, "title": title, "ylabel": "credits"},
+        {"cycles": cycles, "series": series, "markers": markers, "line": line, "ylabel": "credits"},
         title, "Bar chart of the demand expected in each coming billing cycle, with the current tier's credits as a "
                "dashed line" + (" and the break-even demand marked." if markers else "."), summary,
         table("plan/demand-path.csv", "Expected demand and cost per coming cycle",
@@ -161,7 +177,7 @@ def cycles_by_feature_chart(report: Report) -> Chart:
         "charts/credits-by-feature.svg", "stacked_cycle_bars",
         {"cycles": [c.name for c in cycles], "series": series,
          "markers": {"label": "allocation", "values": [float(c.allocation) for c in cycles]}, "line": None,
-         "title": title, "ylabel": "credits"},
+         "ylabel": "credits", "in_progress": not cycles[-1].complete},
         title, "Stacked bar chart of the credits used in each billing cycle, split by feature, with each cycle's "
                "allocation marked.", summary,
         table("cycles-by-feature.csv", "Credits per cycle and feature",
@@ -181,7 +197,8 @@ def utilization_chart(report: Report) -> Chart:
     return Chart(
         "charts/utilization.svg", "utilization_bars",
         {"cycles": [c.name for c in cycles], "utilization": [c.utilization for c in cycles],
-         "upgrade": th.upgrade_utilization, "downgrade": th.downgrade_utilization, "title": title},
+         "upgrade": th.upgrade_utilization, "downgrade": th.downgrade_utilization,
+         "in_progress": not cycles[-1].complete},
         title, "Bar chart of the share of the allocation used in each billing cycle, with the allocation, the upgrade "
                "indicator and the downgrade indicator as horizontal lines.", summary,
         table("plan/utilization.csv", "Utilization per cycle",
@@ -220,8 +237,8 @@ def scope_trend_chart(kind: str, doc: dict[str, Any], path_dir: str, split: str,
             for c, d in zip(cycles, per, strict=True)]
     return Chart(
         f"{path_dir}/trend.svg", "stacked_cycle_bars",
-        {"cycles": [c["cycle"] for c in cycles], "series": series, "markers": None, "line": line, "title": title,
-         "ylabel": "credits"},
+        {"cycles": [c["cycle"] for c in cycles], "series": series, "markers": None, "line": line,
+         "ylabel": "credits", "in_progress": bool(cycles) and not cycles[-1]["complete"]},
         title, f"Stacked bar chart of the credits of {kind} {name} in each billing cycle, split by {split_label}"
                + (", with its budget as a dashed line." if line else "."), summary,
         table(f"{path_dir}/trend.csv", f"Credits per cycle, {kind} {name}",

@@ -1,6 +1,6 @@
 """Feature and team pages: built from the same documents as api/features/<slug>.json and api/teams/<slug>.json.
 
-Reading the API documents (analytics_json.feature_json / team_json) guarantees that a number on a
+Reading the API documents (site.api.scopes) guarantees that a number on a
 feature or team page is the number in its JSON. The tables show the current cycle (named in each
 caption), with the previous cycle beside it where a trend helps.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from generator.report.model import Report
-from generator.site.api.scopes import feature_json, team_json
 from generator.site.tables import Cell, Link, Table, table
 from generator.site.views.charts import scope_trend_chart
 from generator.site.views.month import feature_link, share, team_link
@@ -56,8 +55,9 @@ def _guide_links(slugs: tuple[str, ...], guides: dict[str, str]) -> list[Link]:
 # --- features -----------------------------------------------------------------------------------
 
 
-def feature_context(report: Report, feature: str, guides: dict[str, str]) -> dict[str, Any]:
-    doc = feature_json(report, feature)
+def feature_context(report: Report, doc: dict[str, Any], guides: dict[str, str]) -> dict[str, Any]:
+    """`doc`: the feature's api/features/<slug>.json document."""
+    feature = doc["feature"]
     folder = f"features/{doc['slug']}"
     cur = doc["cycles"][-1]
     prev = doc["cycles"][-2] if len(doc["cycles"]) > 1 else None
@@ -123,8 +123,9 @@ def trend_metrics_table(path: str, caption: str, metrics: tuple[str, ...], cur: 
 # --- teams --------------------------------------------------------------------------------------
 
 
-def team_context(report: Report, team: str, guides: dict[str, str]) -> dict[str, Any]:
-    doc = team_json(report, team)
+def team_context(report: Report, doc: dict[str, Any], guides: dict[str, str]) -> dict[str, Any]:
+    """`doc`: the team's api/teams/<slug>.json document."""
+    team = doc["team"]
     folder = f"teams/{doc['slug']}"
     cur = doc["cycles"][-1]
     prev = doc["cycles"][-2] if len(doc["cycles"]) > 1 else None
