@@ -63,7 +63,7 @@ def build(site, used: dict[str, float], extra: str = "", tier: str = "A", curren
 
 def text_of(site, page: str, css_class: str) -> str:
     html = (site.out / page).read_text(encoding="utf-8")
-    m = re.search(rf'<p class="{css_class}[^"]*">(.*?)</p>', html, re.S)
+    m = re.search(rf'<p class="{css_class}"[^>]*>(.*?)</p>', html, re.S)
     assert m, f"no <p class={css_class}> in {page}"
     return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", "", m.group(1)))).strip()
 
