@@ -86,6 +86,8 @@ def test_switch_by_on_a_growing_demand(site):
     assert d["topup_price_per_credit"] == 0.1
     alert = next(a for a in site.json("api/alerts.json") if a["kind"] == "tier-switch-due")
     assert (alert["level"], alert["cycle"], alert["date"]) == ("info", "2026-04", "2026-04-30")
+    assert alert["title"] == "Plan the switch from A to B"  # the month to switch by is said once, beside it
+    assert "· by June 2026</span>" in (site.out / "index.html").read_text(encoding="utf-8")
     assert text_of(site, "plan/index.html", "verdict").startswith(
         "Stay on A: at today's demand top-ups are cheaper; at the current growth of ~30 credits a month switch to B "
         "by June 2026, when A plus top-ups starts to cost more (break-even at 180 credits a month).")

@@ -223,7 +223,7 @@ def _switch_draft(config: SiteConfig, c: CycleFigures, d: Decision, draft: Calla
                   f"than {d.current.name}{money}.")
         level = "warning"
     else:
-        title = f"Plan the switch from {d.current.name} to {d.tier.name} by {start:%B %Y}"
+        title = f"Plan the switch from {d.current.name} to {d.tier.name}"
         m = next(x for x in d.path if x.cycle == cycle)
         detail = (f"Demand is growing: by {start:%B %Y} it is expected at {fmt.approx(m.demand)} credits a month, when "
                   f"{d.tier.name} starts to cost less than {d.current.name} with top-ups{money}.")
