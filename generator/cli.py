@@ -58,10 +58,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from generator.scaffold.demo_data import write_demo_exports
+    from generator.scaffold.demo_data import MAX_MONTHS, write_demo_exports
 
-    if not 1 <= args.months <= 12:
-        raise UsageError("--months must be between 1 and 12 (the demo tier history starts in December 2025)")
+    if not 1 <= args.months <= MAX_MONTHS:
+        raise UsageError(f"--months must be between 1 and {MAX_MONTHS} (the demo tier history starts in December 2024)")
     written = write_demo_exports(Path(args.out), months=args.months, seed=args.seed)
     print(f"Wrote {len(written)} demo exports to {args.out}")
     return 0
@@ -213,7 +213,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Write realistic, deterministic Aethera exports (monthly CSV files plus an "
                                    "overlapping quarterly file) for trying Creditwise out.")
     d.add_argument("--out", default="content/exports", metavar="DIR", help="where to write (default: content/exports)")
-    d.add_argument("--months", type=int, default=7, metavar="N", help="billing cycles up to November 2026 (default: 7)")
+    d.add_argument("--months", type=int, default=14, metavar="N",
+                   help="billing cycles up to November 2026 (default: 14, enough for seasonal patterns)")
     d.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (default: 7)")
     d.set_defaults(run=cmd_demo_data)
     return p

@@ -37,6 +37,14 @@ class SiteSection(Section):
     output_dir: str = "public"
     theme: str = "default"
     content_dir: str = "content"
+    currency: str | None = None  # ISO 4217 code; unset: money is shown as plain numbers
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_code(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError("must be an ISO 4217 code of three capital letters, such as 'EUR' or 'USD'")
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -131,6 +139,21 @@ class RecommendationAssumptions(Section):
     forecast_fallback_spread: float = Field(0.3, gt=0)  # log spread when past cycles cannot calibrate the forecast
 
 
+DEFAULT_FEATURE_LABELS = {"image": "Image Generation Studio", "compose": "Compose Documents", "chat": "Chat"}
+
+
+class Labels(Section):
+    """Display names for pages, charts and the feed; URLs and JSON keep the raw names."""
+
+    features: dict[str, Annotated[str, Field(min_length=1)]] = {}
+    teams: dict[str, Annotated[str, Field(min_length=1)]] = {}
+
+
+class PlanSection(Section):
+    topup_price_per_credit: Annotated[Decimal, Field(ge=0, max_digits=24, decimal_places=9)] | None = None
+    horizon_months: int = Field(12, ge=1, le=60)
+
+
 class Publish(Section):
     target: str | None = None
     keep: int = Field(5, ge=1)
@@ -145,6 +168,8 @@ class SiteConfig(Section):
     thresholds: Thresholds = Thresholds()
     budgets: Budgets = Budgets()
     teams: dict[str, str] = {}
+    labels: Labels = Labels()
+    plan: PlanSection = PlanSection()
     roi: Roi | None = None
     recommendations: RecommendationAssumptions = RecommendationAssumptions()
     publish: Publish = Publish()
@@ -176,6 +201,22 @@ class SiteConfig(Section):
         if a is None:
             return None
         return a.replace(tzinfo=self.tz) if a.tzinfo is None else a
+
+    def feature_label(self, name: str) -> str:
+        """The display name of a feature: `[labels].features`, else the built-in one, else the raw name."""
+        return self.labels.features.get(name) or DEFAULT_FEATURE_LABELS.get(name, name)
+
+    def team_label(self, name: str) -> str:
+        return self.labels.teams.get(name, name)
+
+    def scope_label(self, scope: str) -> str:
+        """"feature:image" → "Image Generation Studio"; "team:rnd" → its label; "subscription" → "Subscription"."""
+        kind, _, name = scope.partition(":")
+        if kind == "feature":
+            return self.feature_label(name)
+        if kind == "team":
+            return self.team_label(name)
+        return "Whole subscription" if scope == "subscription" else scope
 
     def tier(self, name: str) -> Tier:
         return next(t for t in self.tiers if t.name == name)

@@ -70,7 +70,8 @@ def test_thresholds_and_exhaustion_of_a_complete_cycle(tmp_path):
     assert a80["contributors"]["feature"] == {"name": "image", "credits": 50, "share": 0.625}
     assert a80["contributors"]["team"]["name"] == "design"
     assert a80["contributors"]["member"]["name"] == "ana@example.com"
-    assert "80 credits" in a80["detail"] and "image (50 credits, 62.5%)" in a80["detail"]
+    # the JSON keeps the raw name, the text uses the display name
+    assert "80 credits" in a80["detail"] and "Image Generation Studio (50 credits, 62.5%)" in a80["detail"]
     out = alerts["exhausted:2026-01:subscription:2026-01-20"]
     # Jan 21..31 are 11 full days before the reset on Feb 1; used 105 in all
     assert "11 full days before the reset" in out["detail"] and "105 credits" in out["detail"]
@@ -83,12 +84,24 @@ def test_consumption_warning_dated_the_projected_exhaustion(tmp_path):
     a = alerts["consumption-warning:2026-01:subscription:projected"]
     # used 70; burn = Jan 4..10 = 49 credits / 7 days = 7 a day; days left Jan 11 → Feb 1 = 21
     # projected = 70 + 7 × 21 = 217 > 100; exhaustion = as_of + 30 / 7 = 4.29 days → Jan 15
-    assert (a["level"], a["date"], a["projected"], a["raised_on"]) == ("warning", "2026-01-15", True, "2026-01-11")
+    # chance of running out: the rest 147 against the 30 left, spread 0.3 (no past cycle):
+    # 1 − Φ(ln(30 / 147) / 0.3) = 1 − Φ(−5.30) ≈ 1 ≥ 90 %: critical
+    assert (a["level"], a["date"], a["projected"], a["raised_on"]) == ("critical", "2026-01-15", True, "2026-01-11")
     assert a["figures"]["burn_rate"] == 7.0 and a["figures"]["days_left"] == 21.0
     assert a["figures"]["shortfall"] == 117.0  # 217 − 100
     assert "7 credits a day" in a["detail"] and "217 credits, 117 more than its allocation of 100" in a["detail"]
     # cumulative 49 on Jan 7, 56 on Jan 8: the 0.5 level is crossed on Jan 8
     assert "threshold:2026-01:subscription:0.5:2026-01-08" in alerts
+
+
+def test_consumption_warning_below_a_90_percent_chance_stays_a_warning(tmp_path):
+    toml = BASIC_TOML.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-01-11T00:00:00Z')
+    rows = [event("big", "2026-01-01T12:00:00Z", 56)] + [event(f"d{d}", f"2026-01-{d:02d}T12:00:00Z", 2)
+                                                         for d in range(4, 11)]
+    alerts = by_id(alerts_of(tmp_path, rows, "", toml))
+    # used 56 + 7 × 2 = 70; burn 14 / 7 = 2 a day; rest 2 × 21 = 42 > the 30 left: a consumption warning;
+    # chance 1 − Φ(ln(30 / 42) / 0.3) = 1 − Φ(−1.12) = 0.869 < 0.9: warning, not critical
+    assert alerts["consumption-warning:2026-01:subscription:projected"]["level"] == "warning"
 
 
 def test_no_consumption_warning_once_the_cycle_ran_out(tmp_path):

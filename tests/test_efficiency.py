@@ -119,8 +119,9 @@ def test_chargeback_and_roi(tmp_path):
     assert (charge["a"].share, charge["a"].cost, charge["a"].expired_credits) == (0.75, 7.5, 15.0)
     assert charge["b"].cost == 2.5 and charge["b"].expired_cost == pytest.approx(0.5)
     roi = r.analytics.roi["2026-01"]
-    # 1 image.generate event × 30 min ÷ 60 × 60 = 30; cost 80 × 0.10 = 8; net 22; 3.75×
-    assert (roi.value, roi.cost, roi.net, roi.ratio) == (30.0, 8.0, 22.0, 3.75)
+    # 1 image.generate event × 30 min ÷ 60 × 60 = 30; cost = the cycle's full price 10 (expired credits
+    # included), cost of the credits used 80 × 0.10 = 8; net 30 − 10 = 20; return 30 ÷ 10 = 3×
+    assert (roi.value, roi.cost, roi.cost_of_used, roi.net, roi.ratio) == (30.0, 10.0, 8.0, 20.0, 3.0)
 
 
 def test_weekly_review_weeks_targets_and_alerts(tmp_path):
@@ -304,7 +305,10 @@ def test_the_analytics_documents_keep_their_shape_on_any_input(raw, budgets):
     for a in docs["api/alerts.json"]:
         assert {"id", "kind", "level", "cycle", "date", "scope", "title", "detail"} <= set(a)
     for r in docs["api/recommendations.json"]:
-        assert r["estimated_monthly_savings"] > 0 and isinstance(r["evidence"], dict)
+        figure = {"practice": r["estimated_monthly_savings"], "plan": r["estimated_monthly_savings_money"],
+                  "timing": r["credits_at_stake"]}[r["category"]]
+        assert figure > 0 and isinstance(r["evidence"], dict)
+        assert (r["estimated_monthly_savings"] is None) == (r["category"] != "practice")
     current = next(m for k, m in docs.items() if k.startswith("api/months/") and m["current"])
     assert current["projected_used_low"] <= current["projected_used_high"]
     assert 0 <= current["chance_of_running_out"] <= 1

@@ -131,15 +131,20 @@ def test_daily_pacing(tmp_path):
     rows = [event(f"d{d}", f"2026-01-{d:02d}T12:00:00Z", 5) for d in range(1, 11)]
     rows += [event("spike", "2026-01-11T12:00:00Z", 20)]
     r = recs_of(tmp_path, rows)["daily-pacing:subscription"]
-    # Jan 11: 20 credits against a median of 5: 15 above the usual day; × pacing_spike_share 0.5 = 7.5
-    assert r["estimated_monthly_savings"] == pytest.approx(7.5)
+    # Jan 11: 20 credits against a median of 5: 15 above the usual day. Spreading work saves nothing:
+    # a timing item, with those 15 credits at stake (× pacing_spike_share 0.5 = 7.5 stays in the evidence)
+    assert (r["category"], r["estimated_monthly_savings"], r["estimated_monthly_savings_money"]) == ("timing", None, None)
+    assert r["credits_at_stake"] == pytest.approx(15.0)
+    assert r["evidence"]["usable_credits_per_month"] == pytest.approx(7.5)
 
 
 def test_expiring_credits(tmp_path):
     rows = [event("a", "2026-01-10T12:00:00Z", 50)]
     r = recs_of(tmp_path, rows, toml=BASIC_TOML)["expiring-credits:subscription"]
-    # 100 − 50 = 50 expired > 10 % of 100; × expiring_usable_share 0.5 = 25
-    assert r["estimated_monthly_savings"] == pytest.approx(25.0)
+    # 100 − 50 = 50 expired > 10 % of 100: 50 credits at stake, nothing saved (× expiring_usable_share 0.5 = 25
+    # of them could be put to use)
+    assert (r["category"], r["estimated_monthly_savings"], r["credits_at_stake"]) == ("timing", None, 50.0)
+    assert r["evidence"]["usable_credits_per_month"] == pytest.approx(25.0)
     assert r["evidence"]["assumptions"] == {"expiring_share": 0.1, "expiring_usable_share": 0.5}
 
 
@@ -156,15 +161,15 @@ def test_team_practice(tmp_path):
 DOWNGRADE = BASIC_TOML.replace('tier = "S"', 'tier = "M"')  # on the 200-credit tier
 
 
-def test_tier_change_in_credits_at_the_current_price(tmp_path):
+def test_tier_change_comes_from_the_decision_in_money(tmp_path):
     rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 50, feature="chat", operation="response") for m in (1, 2, 3)]
     rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
-    r = recs_of(tmp_path, rows, toml=DOWNGRADE)["tier-change:s"]
-    # required = max(1.2 × 50, 50) = 60 → S; usage 25 % < 60 % in every cycle → downgrade
-    # annual cost: M 12 × 18 = 216, S 12 × 10 = 120 → 96 a year = 8 a month
-    # at April's price per credit 18 / 200 = 0.09: 8 / 0.09 = 88.9 credits a month
-    assert r["estimated_monthly_savings"] == pytest.approx(8 / 0.09)
-    assert r["monthly_money_saved"] == pytest.approx(8.0)
+    r = recs_of(tmp_path, rows, "\n[plan]\ntopup_price_per_credit = 0.1\n", toml=DOWNGRADE)["tier-change:s"]
+    # demand 50 a month, no growth; on M (200 credits, 18), 25 % < 60 % in every cycle: signal downgrade, so S
+    # (100 credits, 10) is a candidate; it covers 50: 10 a month against 18 → switch-now to S
+    # over the 12-month horizon: M 12 × 18 = 216, S 12 × 10 = 120 → 96 ÷ 12 = 8 a month, in money only
+    assert (r["category"], r["estimated_monthly_savings"], r["credits_at_stake"]) == ("plan", None, None)
+    assert r["estimated_monthly_savings_money"] == pytest.approx(8.0)
     assert r["title"] == "Move from M to S"
 
 
@@ -182,18 +187,64 @@ price = 20
 
 
 def test_topups_vs_upgrade(tmp_path):
-    rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 150, feature="chat", operation="response") for m in (1, 2)]
+    rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 190, feature="chat", operation="response") for m in (1, 2)]
     rows += [event("mar", "2026-03-02T12:00:00Z", 1, feature="chat", operation="response")]
-    recs = recs_of(tmp_path, rows, toml=TOPUPS)
+    recs = recs_of(tmp_path, rows, "\n[plan]\nhorizon_months = 3\n", toml=TOPUPS)
     r = recs["topups-vs-upgrade:m"]
-    # top-up price 40 / 200 = 0.2 a credit; replay of Jan, Feb (demand 150 each):
-    # S runs out twice, 50 top-up credits each: 2 × (10 + 10) = 40 → 240 a year; M: 2 × 18 = 36 → 216
-    # 24 a year = 2 a month; at March's 10 / 100 = 0.1 per credit: 20 credits a month
-    assert r["estimated_monthly_savings"] == pytest.approx(20.0)
-    assert r["evidence"]["topups_spent"] == 40
-    # the plan (required = 1.2 × 150 = 180 → M) also signals the upgrade:
-    # S at 180: 12 × 10 + 80 × 12 × 0.2 = 312, M 216 → 8 a month → 80 credits
-    assert recs["tier-change:m"]["estimated_monthly_savings"] == pytest.approx(80.0)
+    # top-up price (observed) 40 / 200 = 0.2 a credit; demand 190 a month (2 cycles: no growth)
+    # S: 10 + 90 × 0.2 = 28 a month, M: 18 → switch-now to M; over 3 months 84 against 54: 10 a month
+    assert r["category"] == "plan" and r["estimated_monthly_savings_money"] == pytest.approx(10.0)
+    assert r["evidence"]["current_cost"] == pytest.approx(84.0) and r["evidence"]["tier_cost"] == pytest.approx(54.0)
+    assert "tier-change:m" not in recs  # one verdict, one plan recommendation
+
+
+def test_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
+    rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 95, feature="chat", operation="response") for m in (1, 2, 3)]
+    rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
+    (tmp_path / "x").mkdir()
+    report = report_of(tmp_path / "x", rows, "\n[plan]\ntopup_price_per_credit = 0.1\n", toml=BASIC_TOML)
+    # required 1.2 × 95 = 114 > 100: the sizing rule says upgrade to M, but demand 95 fits S (10 a month)
+    # against M's 18: the decision stays, and no plan recommendation is made
+    assert report.plan.signal == "upgrade" and report.analytics.decision.action == "stay"
+    assert not [r for r in report.analytics.recommendations if r.category == "plan"]
+
+
+def test_practice_savings_show_money_only_where_they_avoid_top_ups(tmp_path):
+    rows = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6), event("big", "2026-01-31T12:00:00Z", 136)]
+    extra = "\n[plan]\ntopup_price_per_credit = 0.1\n"
+    r = recs_of(tmp_path, rows, extra, toml=BASIC_TOML)["edit-instead-of-regenerate:feature-image"]
+    # January used 150 on S (100 credits), running out on its last day: demand 150 × 31 / 31 = 150
+    # next cycle's expected demand 150 (one complete cycle: no growth) − 100 = 50 top-up credits a month
+    # saving 0.5 × (10 − 2 × 1) = 4 credits ≤ 50: all of it avoids top-ups → 4 × 0.1 = 0.4 a month
+    assert r["category"] == "practice" and r["estimated_monthly_savings"] == pytest.approx(4.0)
+    assert r["estimated_monthly_savings_money"] == pytest.approx(0.4)
+    (tmp_path / "big").mkdir()
+    big = recs_of(tmp_path / "big", [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6)], extra)
+    # on a 1,000-credit tier nothing is bought: a credit saved would only expire, so no money is shown
+    assert big["edit-instead-of-regenerate:feature-image"]["estimated_monthly_savings_money"] is None
+
+
+def test_team_practice_names_the_team_to_learn_from(tmp_path):
+    rows = [ev(f"a{i}", i, 2, team="a", session=f"a{i}") for i in range(4)]
+    rows += [ev(f"b{i}", 10 + i, 4, team="b", session=f"b{i}") for i in range(4)]
+    extra = '\n[recommendations]\nteam_practice_min_items = 2\n[labels]\nteams = { a = "Alpha", b = "Beta" }\n'
+    r = recs_of(tmp_path, rows, extra)["team-practice:team-b"]
+    # Alpha: 8 credits / 4 images = 2 per image; Beta: 16 / 4 = 4
+    assert r["title"] == "Team Beta: learn from team Alpha's image generation"
+    assert r["summary"].startswith("Alpha: 2 credits per image vs Beta's 4.")
+
+
+def test_follow_up_of_advice_in_the_cycle_after(tmp_path):
+    jan = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6)]
+    feb = [event(f"f{i}", f"2026-02-10T10:0{i}:00Z", 4, session_id="t1") for i in range(2)]
+    mar = [event("mar", "2026-03-02T10:00:00Z", 0, feature="chat", operation="response")]
+    r = recs_of(tmp_path, jan + feb + mar)["edit-instead-of-regenerate:feature-image"]
+    # advised for January (saving 0.5 × (10 − 2) = 4 ≥ 1): regenerations cost 4 + 6 = 10 credits
+    # February, the cycle after: one regeneration of 4 credits → 10 → 4, −6, −60 %
+    f = r["evidence"]["follow_up"]
+    assert (f["advised_in"], f["followed_in"], f["what"]) == ("2026-01", "2026-02", "regenerations")
+    assert (f["cited_credits_before"], f["cited_credits_after"], f["change"]) == (10.0, 4.0, -6.0)
+    assert f["change_ratio"] == pytest.approx(-0.6)
 
 
 def test_every_kind_is_documented_and_listed_in_order(tmp_path):
@@ -202,11 +253,14 @@ def test_every_kind_is_documented_and_listed_in_order(tmp_path):
         assert f"{{ #{kind} }}" in guide or f"{{#{kind}}}" in guide, kind
     rows = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6), event("s", "2026-01-20T12:00:00Z", 300)]
     recs = api_documents(report_of(tmp_path, rows), [])["api/recommendations.json"]
-    savings = [r["estimated_monthly_savings"] for r in recs]
-    assert savings == sorted(savings, reverse=True)
+    practice = [r["estimated_monthly_savings"] for r in recs if r["category"] == "practice"]
+    assert practice == sorted(practice, reverse=True)
+    order = ["practice", "plan", "timing"]
+    assert [order.index(r["category"]) for r in recs] == sorted(order.index(r["category"]) for r in recs)
     assert [r["rank"] for r in recs] == list(range(1, len(recs) + 1))
     for r in recs:
-        assert list(r)[:6] == ["id", "kind", "title", "scope", "estimated_monthly_savings", "evidence"]
+        assert list(r)[:9] == ["id", "kind", "category", "title", "scope", "estimated_monthly_savings",
+                               "estimated_monthly_savings_money", "credits_at_stake", "evidence"]
 
 
 ops = st.sampled_from([("image", "generate"), ("image", "edit"), ("image", "upscale"), ("compose", "create"),
@@ -229,9 +283,16 @@ def test_savings_never_exceed_the_credits_they_cite(raw):
     extra = "\n[recommendations]\nteam_practice_min_items = 1\nmin_monthly_savings = 0\n"
     with tempfile.TemporaryDirectory() as tmp:
         report = report_of(Path(tmp), rows, extra)
-        for r in report.analytics.recommendations:
+        practice = [r for r in report.analytics.recommendations if r.category == "practice"]
+        for r in practice:
             cited = r.evidence["cited_credits_per_month"]
             assert 0 < r.estimated_monthly_savings <= cited + 1e-9, r.id
+        # Σ savings of practice items never exceeds the credits they cite
+        assert sum(r.estimated_monthly_savings for r in practice) <= sum(
+            r.evidence["cited_credits_per_month"] for r in practice) + 1e-9
+        for r in report.analytics.recommendations:
+            if r.category != "practice":
+                assert r.estimated_monthly_savings is None
         for found in report.analytics.findings.values():
             for f in found.values():
                 assert 0 < f.savings <= f.cited_credits + 1e-9
@@ -251,11 +312,22 @@ def test_without_a_complete_cycle_the_current_one_is_scaled_to_a_month(tmp_path)
     assert r.estimated_monthly_savings == pytest.approx(8.0)
 
 
-def test_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
+def test_without_a_top_up_price_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
     rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 95, feature="chat", operation="response") for m in (1, 2, 3)]
     rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
     (tmp_path / "x").mkdir()
     report = report_of(tmp_path / "x", rows, toml=BASIC_TOML)
-    # required 1.2 × 95 = 114 > 100: the plan says upgrade to M, but with no top-up price S costs 120 a year, M 216
-    assert report.plan.signal == "upgrade"
+    # required 1.2 × 95 = 114 > 100: the plan says upgrade to M; with no top-up price the decision follows it
+    # (switch-now to M), but S serves 95 for 120 a year against M's 216: no money saved, no plan item
+    assert report.plan.signal == "upgrade" and report.analytics.decision.action == "switch-now"
     assert not [r for r in report.analytics.recommendations if r.kind == "tier-change"]
+
+
+def test_follow_up_of_expiring_credits_shows_what_expired_after(tmp_path):
+    rows = [event("j1", "2026-01-10T12:00:00Z", 50), event("f1", "2026-02-10T12:00:00Z", 95),
+            event("m1", "2026-03-02T12:00:00Z", 1)]
+    r = recs_of(tmp_path, rows, toml=BASIC_TOML)["expiring-credits:subscription"]
+    # January expired 100 − 50 = 50 (> 10 %: the rule finds it, 0.5 × 50 = 25 ≥ 1); February expired 5, below
+    # the rule's 10 %, so it finds nothing, yet 5 credits did expire: the follow-up says 50 → 5, not 50 → 0
+    f = r["evidence"]["follow_up"]
+    assert (f["cited_credits_before"], f["cited_credits_after"], f["change_ratio"]) == (50.0, 5.0, -0.9)

@@ -192,8 +192,9 @@ def test_cycles_plan_and_recommendation_tables_equal_the_json(built):
     assert [(r[0], float(r[5])) for r in tiers[1:]] == [(t["name"], t["annual_cost"]) for t in plan["tiers"]]
     recs = api(built, "api/recommendations.json")
     ranked = read_csv(built / "recommendations/recommendations.csv")
-    assert [(r[1], float(r[3])) for r in ranked[1:]] == [(neutralise(x["title"]), x["estimated_monthly_savings"])
-                                                         for x in recs]
+    assert ranked[0][:3] == ["rank", "title", "category"]
+    assert [(r[1], r[2], float(r[4]) if r[4] else None) for r in ranked[1:]] == [
+        (neutralise(x["title"]), x["category"], x["estimated_monthly_savings"]) for x in recs]
 
 
 def test_team_and_feature_pages_equal_their_json(built):
@@ -281,7 +282,7 @@ def test_hostile_names_are_harmless_in_html(built):
         assert "<img src=x" not in html and "<b>site</b>" not in html, page
     team = api(built, "api/site.json")["slugs"]["teams"][SCRIPT_TEAM]
     html = (built / f"teams/{team}/index.html").read_text(encoding="utf-8")
-    assert "Team: &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Team &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Report &lt;b&gt;site&lt;/b&gt; &amp; co" in html
 
 

@@ -36,14 +36,15 @@ class Links(HTMLParser):
 
 def test_demo_site_has_every_foundation_page(demo):
     site = json.loads((demo / "api/site.json").read_text())
-    assert site["cycles"] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+    # 14 cycles, 13 of them complete: enough for the seasonal index
+    assert site["cycles"] == [f"2025-{m}" for m in ("10", "11", "12")] + [f"2026-{m:02d}" for m in range(1, 12)]
     assert site["current_cycle"] == "2026-11"
     for cycle in site["cycles"]:
         assert (demo / f"months/{cycle}/index.html").is_file()
         assert (demo / f"api/months/{cycle}.json").is_file()
     for path in ("index.html", "plan/index.html", "api/plan.json", "assets/style.css"):
         assert (demo / path).is_file()
-    assert site["pages"][:2] == ["", "months/2026-05/"]
+    assert site["pages"][:2] == ["", "months/2025-10/"]
 
 
 def test_every_internal_link_resolves_and_is_relative(demo):
@@ -71,7 +72,9 @@ def test_pages_show_the_api_figures(demo):
     assert f"<strong>{current['remaining']:,}</strong> of {current['allocation']:,} credits left" in index
     plan = json.loads((demo / "api/plan.json").read_text())
     assert plan["signal"] == "upgrade" and plan["recommended_tier"] == "Enterprise"
-    assert "<strong>Upgrade</strong> from Business to\n  <strong>Enterprise</strong>" in index
+    assert "<strong>upgrade</strong> from Business to\n  <strong>Enterprise</strong>" in index  # the sizing rule, beside
+    assert plan["decision"]["action"] == "switch-by" and plan["decision"]["tier"] == "Enterprise"
+    assert plan["seasonal_index"] is not None and set(plan["seasonal_index"]) == {f"{m:02d}" for m in range(1, 13)}
 
 
 def test_two_builds_are_byte_identical(demo, tmp_path):

@@ -12,23 +12,29 @@ from functools import cached_property
 
 import duckdb
 
-from generator.analytics.alerts import Alert, build_alerts
+from generator.analytics.alerts import LEVELS, SUBSCRIPTION, Alert, build_alerts
 from generator.analytics.budgets import BudgetLine, budget_lines
 from generator.analytics.efficiency import Efficiency, efficiency, knowledge_premiums, team_medians
 from generator.analytics.forecast import Forecast, forecast
 from generator.analytics.money import Roi, TeamCharge, chargeback, roi
+from generator.analytics.now import Now, what_to_do_now
 from generator.analytics.recommendations import Recommendation, build_recommendations, findings_by_cycle
 from generator.analytics.rules import Finding, RuleInput
 from generator.analytics.slugs import assign_slugs
 from generator.analytics.spikes import Spike, daily_history, find_spikes
+from generator.analytics.tier_decision import Decision, decide
 from generator.analytics.tier_replay import TierReplay, replay
-from generator.analytics.trends import Growth, Week, growth, weekly_review
+from generator.analytics.trends import Growth, Week, first_seasonal_cycle, growth, seasonal_index, weekly_review
 from generator.config import SiteConfig
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import local_date
 from generator.model.details import Details, MemberRow, collect
 from generator.model.tier_plan import Plan
 from generator.model.usage import Usage
+
+
+def reading_order(a: Alert) -> tuple:
+    return (LEVELS.index(a.level), a.scope != SUBSCRIPTION, a.scope, a.date, a.id)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,10 @@ class Analytics:
     budgets: dict[str, list[BudgetLine]]  # cycle → lines
     alerts: list[Alert]  # newest first
     forecast: Forecast | None  # the current cycle's
+    decision: Decision  # the tier verdict in money
+    seasonal_index: dict[str, float] | None  # calendar month "01"…"12" → demand ÷ trend (≥ 13 complete cycles)
+    seasonal_from: str | None  # without the index: the cycle whose end brings it
+    now: Now | None  # the current cycle's state and what to do about it
     replay: list[TierReplay]
     recommendations: list[Recommendation]  # listed ones, largest saving first
     findings: dict[str, dict[tuple[str, str], Finding]]  # cycle → (kind, scope) → that cycle's finding
@@ -53,7 +63,8 @@ class Analytics:
     weekly: dict[str, list[Week]]
 
     def alerts_of(self, cycle: str) -> list[Alert]:
-        return [a for a in self.alerts if a.cycle == cycle]
+        """The cycle's alerts in reading order: critical first, the subscription before scopes, then by date."""
+        return sorted((a for a in self.alerts if a.cycle == cycle), key=reading_order)
 
     def recommendation_ids(self) -> dict[tuple[str, str], str]:
         return {(r.kind, r.scope): r.id for r in self.recommendations}
@@ -81,11 +92,15 @@ def build_analytics(config: SiteConfig, con: duckdb.DuckDBPyConnection, usage: U
 
     spikes = find_spikes(daily_history(cycles, usage.first_day, as_of_day), config.thresholds.spike_factor)
     budgets = budget_lines(config, usage, cycles)
-    alerts = build_alerts(config, con, cycles, usage.as_of, budgets, spikes, slugs)
+    outlook = forecast(config, cycles)
+    decision = decide(config, cycles, plan)
+    now = what_to_do_now(config, next(c for c in cycles if c.current), outlook, decision.topup_price_per_credit)
+    alerts = build_alerts(config, con, cycles, usage.as_of, budgets, spikes, slugs, now, decision)
     tiers = replay(config.tiers, cycles, plan)
     inp = RuleInput(config, details, {c.name: c for c in cycles}, spikes)
     findings = findings_by_cycle(inp, cycles)
-    recs = build_recommendations(config, inp, cycles, plan, tiers, findings, slugs, guides)
+    recs = build_recommendations(config, inp, cycles, plan, decision, findings, slugs, guides,
+                                 now.shortfall if now is not None else 0.0)
 
     org, by_team, by_feature, medians, weekly, value = {}, {}, {}, {}, {}, {}
     days_of: dict[str, list] = {}
@@ -106,7 +121,8 @@ def build_analytics(config: SiteConfig, con: duckdb.DuckDBPyConnection, usage: U
             value[name] = r
     return Analytics(
         feature_slugs=slugs["feature"], team_slugs=slugs["team"], details=details, spikes=spikes, budgets=budgets,
-        alerts=alerts, forecast=forecast(config, cycles), replay=tiers, recommendations=recs, findings=findings,
+        alerts=alerts, forecast=outlook, decision=decision, seasonal_index=seasonal_index(cycles),
+        seasonal_from=first_seasonal_cycle(cycles), now=now, replay=tiers, recommendations=recs, findings=findings,
         efficiency=org, team_efficiency=by_team, feature_efficiency=by_feature, medians=medians,
         chargeback={c.name: chargeback(c) for c in cycles},
         roi=value,

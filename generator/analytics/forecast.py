@@ -28,7 +28,7 @@ Z = 1.2815515655446004  # standard normal quantile of 0.9: the two-sided 80 % in
 REFERENCE_CYCLES = 12
 PRIOR_WEIGHT = 2  # the fallback spread counts as this many past cycles
 
-METHOD = ("Point forecast: used + burn rate × days left (SPEC §3). The interval comes from how far that same "
+METHOD = ("Point forecast: used + burn rate × days left. The interval comes from how far that same "
           "projection missed, at the same point of the cycle, in previous complete cycles that did not run out "
           "(the last 12): the spread is the root-mean-square of ln(actual rest ÷ projected rest), blended with "
           "a fallback spread counted as two extra cycles. 80 % interval: projected rest × e^(±1.2816 × spread). "

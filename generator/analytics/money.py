@@ -3,7 +3,8 @@
 - chargeback: each team's share of a cycle's used credits, applied to the cycle's price (tier price +
   top-ups) and, for a complete cycle, to the credits that expired unused.
 - ROI: value = Σ over `feature.operation` of events × `minutes_saved` ÷ 60 × `hourly_rate`;
-  cost = used × price per credit; net = value − cost; return = value ÷ cost. Only with `[roi]`.
+  cost = the cycle's cost (tier price + top-ups: what was paid, expired credits included);
+  cost_of_used = used × price per credit; net = value − cost; return = value ÷ cost. Only with `[roi]`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Roi:
     hours_saved: float
     value: float
     cost: float
+    cost_of_used: float
     lines: list[RoiLine]
 
     @property
@@ -77,4 +79,4 @@ def roi(config: SiteConfig, c: CycleFigures, ops: list[OpRow]) -> Roi | None:
         n = events.get(key, 0)
         lines.append(RoiLine(key, n, n * minutes, n * minutes / 60 * rate))
     hours = sum(line.minutes_saved for line in lines) / 60
-    return Roi(c.name, rate, hours, hours * rate, float(c.used) * c.price_per_credit, lines)
+    return Roi(c.name, rate, hours, hours * rate, float(c.price), float(c.used) * c.price_per_credit, lines)

@@ -1,12 +1,19 @@
-"""Optimization recommendations (api/recommendations.json), ranked by estimated credits saved per month.
+"""Optimization recommendations (api/recommendations.json) in three categories (SPEC §4 `category`):
 
-Per-cycle rules (recommendation_rules.py) are evaluated on every cycle; a recommendation's estimate is
-the average of its findings over the baseline cycles (SPEC §3: the last `baseline_cycles` complete
-cycles; with none complete yet, the current cycle scaled to a whole cycle). Plan rules (tier-change,
-topups-vs-upgrade) turn money into credits at the current cycle's price per credit. A recommendation
-with no finding in the baseline is not emitted; one below `min_monthly_savings` is not listed.
-Estimates of different recommendations can overlap (the same expensive image can be a regeneration and
-on a dear model): they are not meant to be added up.
+- `practice`: a change of work habits that uses fewer credits for the same work, ranked by
+  `estimated_monthly_savings` (credits). Its money value (`estimated_monthly_savings_money`) is shown
+  only where the saving avoids top-ups: min(saving, the current tier's top-up need at next cycle's
+  expected demand) × the top-up price per credit; otherwise a credit saved is a credit that expires.
+- `plan`: a change of tier that costs less money, from the tier decision (tier_decision.py) alone, so
+  the plan page, the overview and this list never disagree; `estimated_monthly_savings_money` only.
+- `timing`: using credits before they expire, spreading work to avoid running out; nothing is saved,
+  `credits_at_stake` says how many credits it concerns.
+
+Per-cycle rules (rules.py) are evaluated on every cycle; a recommendation's figure is the average of its
+findings over the baseline cycles (the plan's last `baseline_cycles` complete cycles; with none complete
+yet, the current cycle scaled to a whole cycle). A recommendation with no finding in the baseline is not
+emitted; one below `min_monthly_savings` credits (practice, timing) is not listed. Estimates of
+different recommendations can overlap: they are not meant to be added up.
 """
 
 from __future__ import annotations
@@ -17,13 +24,17 @@ from typing import Any
 from generator import formatting as fmt
 from generator.analytics import rules
 from generator.analytics.alerts import scope_slug
+from generator.analytics.follow_up import FollowUp, follow_up
 from generator.analytics.rules import Finding, Rule, RuleInput
 from generator.analytics.slugs import slugify
-from generator.analytics.tier_replay import TierReplay
+from generator.analytics.tier_decision import Decision
 from generator.config import SiteConfig
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import elapsed_days
 from generator.model.tier_plan import Plan
+
+CATEGORY = {"tier-change": "plan", "topups-vs-upgrade": "plan", "daily-pacing": "timing", "expiring-credits": "timing"}
+CATEGORY_ORDER = ("practice", "plan", "timing")
 
 
 @dataclass(frozen=True)
@@ -68,17 +79,17 @@ KINDS: dict[str, Kind] = {k.kind: k for k in [
          "restart_waste_share × credits of those short conversations",
          ("short_conversation_responses", "restart_window_minutes", "restart_waste_share"), "chat-context"),
     Kind("tier-change", None,
-         "the plan signals an upgrade or a downgrade and the recommended tier's annual cost at the required level "
-         "is lower than the current tier's",
-         "(current tier's annual cost − recommended tier's annual cost) ÷ 12 ÷ current price per credit",
+         "the tier decision says to switch now, and the new tier's cost over the decision's horizon (top-ups at "
+         "the top-up price included) is lower than staying",
+         "(current tier's cost over the horizon − new tier's) ÷ horizon months, in money",
          (), "tier-selection"),
     Kind("topups-vs-upgrade", None,
-         "top-ups were bought, or the current tier ran out in the tier replay, and a larger tier's replayed "
-         "annual cost is lower than the current tier's",
-         "(current tier's replayed annual cost − larger tier's) ÷ 12 ÷ current price per credit",
+         "the tier decision says to switch now to a tier with more credits while the current tier would need "
+         "top-ups, and that costs less over the decision's horizon than buying them",
+         "(current tier with top-ups over the horizon − larger tier's) ÷ horizon months, in money",
          (), "tier-selection"),
     Kind("daily-pacing", rules.daily_pacing,
-         "spike days (SPEC §3) in the cycle",
+         "spike days in the cycle (a day above spike_factor × the median of the 28 days before it)",
          "pacing_spike_share × Σ over spike days (credits − median of the days before)",
          ("pacing_spike_share",), "budgets-and-daily-targets"),
     Kind("expiring-credits", rules.expiring_credits,
@@ -104,12 +115,25 @@ class Recommendation:
     kind: str
     title: str
     scope: str
-    estimated_monthly_savings: float  # credits
+    estimated_monthly_savings: float | None  # credits (practice only)
     summary: str
     evidence: dict[str, Any]
     guide: str  # site-relative URL of the guide page (and anchor)
-    monthly_money: float | None = None  # tier-change, topups-vs-upgrade
+    monthly_money: float | None = None  # estimated_monthly_savings_money
     per_cycle: dict[str, Finding] = field(default_factory=dict)
+    category: str = "practice"
+    credits_at_stake: float | None = None  # timing only
+    follow_up: FollowUp | None = None
+
+    @property
+    def rank_key(self) -> tuple:
+        figure = {"practice": self.estimated_monthly_savings, "plan": self.monthly_money,
+                  "timing": self.credits_at_stake}[self.category]
+        return (CATEGORY_ORDER.index(self.category), -(figure or 0.0), self.id)
+
+
+def category_of(kind: str) -> str:
+    return CATEGORY.get(kind, "practice")
 
 
 def baseline_of(cycles: list[CycleFigures], plan: Plan) -> Baseline:
@@ -139,20 +163,37 @@ def findings_by_cycle(inp: RuleInput, cycles: list[CycleFigures]) -> dict[str, d
     return out
 
 
+def topup_need(decision: Decision, shortfall: float = 0.0) -> float:
+    """Top-up credits a month a saving could avoid: the current cycle's projected shortfall, or what the current
+    tier would lack next cycle at the expected demand, whichever is larger."""
+    ahead = decision.path[0].demand - float(decision.current.monthly_credits) if decision.path else 0.0
+    return max(0.0, ahead, shortfall)
+
+
 def build_recommendations(config: SiteConfig, inp: RuleInput, cycles: list[CycleFigures], plan: Plan,
-                          replay: list[TierReplay], by_cycle: dict[str, dict[tuple[str, str], Finding]],
-                          slugs: dict[str, dict[str, str]], guides: set[str]) -> list[Recommendation]:
-    """The listed recommendations (at least `min_monthly_savings`), largest estimated saving first, then by id."""
+                          decision: Decision, by_cycle: dict[str, dict[tuple[str, str], Finding]],
+                          slugs: dict[str, dict[str, str]], guides: set[str], shortfall: float = 0.0) -> list[Recommendation]:
+    """The listed recommendations: practice by credits saved, then plan by money saved, then timing by credits at stake.
+
+    `shortfall`: the current cycle's projected shortfall (credits to be bought as top-ups at this pace)."""
     base = baseline_of(cycles, plan)
     rec = config.recommendations
+    p = decision.topup_price_per_credit
+    need = topup_need(decision, shortfall)
+    complete = [c.name for c in cycles if c.complete]
     out: list[Recommendation] = []
     keys = sorted({key for name in base.cycles for key in by_cycle.get(name, {})})
     for kind_name, scope in keys:
         kind = KINDS[kind_name]
+        category = category_of(kind_name)
         per = {name: by_cycle[name][(kind_name, scope)] for name in base.cycles if (kind_name, scope) in by_cycle[name]}
         savings = sum(f.savings for f in per.values()) / base.months
         cited = sum(f.cited_credits for f in per.values()) / base.months
         events = [f.cited_events for f in per.values() if f.cited_events is not None]
+        stake = _at_stake(kind_name, per, base) if category == "timing" else None
+        money = min(savings, need) * p if category == "practice" and p is not None and need > 0 else None
+        unfound = float(inp.cycles[complete[-1]].expired or 0) if kind_name == "expiring-credits" and complete else 0.0
+        later = follow_up(kind_name, scope, by_cycle, complete, float(rec.min_monthly_savings), unfound)
         evidence = {
             "rule": kind.detection, "formula": kind.formula,
             "assumptions": {k: _plain(getattr(rec, k)) for k in kind.assumptions},
@@ -162,35 +203,63 @@ def build_recommendations(config: SiteConfig, inp: RuleInput, cycles: list[Cycle
             "per_cycle": {name: {"savings": f.savings, "cited_credits": f.cited_credits, "cited_events": f.cited_events,
                                  **f.figures} for name, f in per.items()},
         }
+        if category == "practice":
+            evidence["topup_credits_avoidable_per_month"] = need
+            evidence["topup_price_per_credit"] = p
+        else:
+            evidence["usable_credits_per_month"] = savings  # the old estimate: a share of the credits at stake
+        if later is not None:
+            evidence["follow_up"] = later.as_json()
+        title, summary = _wording(config, kind_name, scope, per, base, savings, stake)
         out.append(Recommendation(
-            f"{kind_name}:{scope_slug(scope, slugs)}", kind_name, _title(kind_name, scope), scope, savings,
-            _summary(kind_name, scope, per, base, savings, config), evidence, guide_url(kind, guides), per_cycle=per))
-    out += _plan_recommendations(config, cycles, plan, replay, guides)
-    listed = [r for r in out if r.estimated_monthly_savings >= float(rec.min_monthly_savings)]
-    return sorted(listed, key=lambda r: (-r.estimated_monthly_savings, r.id))
+            f"{kind_name}:{scope_slug(scope, slugs)}", kind_name, title, scope,
+            savings if category == "practice" else None, summary, evidence, guide_url(kind, guides), money,
+            per_cycle=per, category=category, credits_at_stake=stake, follow_up=later))
+    out += plan_recommendations(config, decision, guides)
+    least = float(rec.min_monthly_savings)
+    listed = [r for r in out if r.category == "plan"
+              or (r.category == "practice" and r.estimated_monthly_savings >= least)
+              or (r.category == "timing" and (r.credits_at_stake or 0) >= least)]
+    return sorted(listed, key=lambda r: r.rank_key)
+
+
+def _at_stake(kind: str, per: dict[str, Finding], base: Baseline) -> float:
+    if kind == "daily-pacing":  # the credits spike days spent above the usual day
+        return sum(f.figures["excess"] for f in per.values()) / base.months
+    return sum(f.cited_credits for f in per.values()) / base.months  # credits that expired
 
 
 def _plain(value: Any) -> Any:
     return float(value) if not isinstance(value, (int, float, bool)) else value
 
 
-def _title(kind: str, scope: str) -> str:
-    name = scope.split(":", 1)[1] if ":" in scope else ""
-    return {
-        "edit-instead-of-regenerate": "Edit near-miss images instead of regenerating them",
-        "upscale-final-only": "Upscale only final images",
-        "batch-generation": "Batch similar image generations",
-        "model-choice": f"Match the {name} model to the job",
-        "knowledge-deliberate": f"Use knowledge base integration in {name} deliberately",
-        "enhance-final-only": "Enhance the final version of a document, not each draft",
-        "chat-context": "Keep chat context instead of restarting conversations",
-        "daily-pacing": "Plan a daily credit budget to flatten spikes",
-        "expiring-credits": "Put remaining credits to use before they expire",
-        "team-practice": f"Team {name}: adopt the practices of the most efficient team",
-    }[kind]
+WORK = {("image", "generate"): "image generation", ("image", "edit"): "image edits", ("image", "upscale"): "upscales",
+        ("compose", "create"): "document drafting", ("compose", "enhance"): "document enhancements",
+        ("chat", "response"): "chat"}
+UNIT = {("image", "generate"): "image", ("image", "edit"): "edit", ("image", "upscale"): "upscale",
+        ("compose", "create"): "document", ("compose", "enhance"): "enhancement", ("chat", "response"): "response"}
 
 
-def _summary(kind: str, scope: str, per: dict[str, Finding], base: Baseline, savings: float, config: SiteConfig) -> str:
+def best_team_line(per: dict[str, Finding]) -> dict[str, Any] | None:
+    """The feature and operation where the team's gap to the best team was largest over the baseline."""
+    acc: dict[tuple[str, str, str], list[float]] = {}
+    for f in per.values():
+        for line in f.figures.get("lines", []):
+            a = acc.setdefault((line["feature"], line["operation"], line["best_team"]), [0.0, 0.0, 0.0, 0.0])
+            a[0] += line["gap"]
+            a[1] += line["items"]
+            a[2] += line["price"] * line["items"]
+            a[3] += line["best_price"] * line["items"]
+    if not acc:
+        return None
+    (feature, operation, best), (gap, items, paid, best_paid) = max(acc.items(), key=lambda kv: (kv[1][0], kv[0]))
+    return {"feature": feature, "operation": operation, "best_team": best, "gap": gap,
+            "price": paid / items, "best_price": best_paid / items}
+
+
+def _wording(config: SiteConfig, kind: str, scope: str, per: dict[str, Finding], base: Baseline, savings: float,
+             stake: float | None) -> tuple[str, str]:
+    """Title and summary, in the words the pages use: display names, no configuration keys."""
     m = base.months
     rec = config.recommendations
 
@@ -198,127 +267,100 @@ def _summary(kind: str, scope: str, per: dict[str, Finding], base: Baseline, sav
         return sum(f.figures.get(key, 0) for f in per.values())
 
     cited = sum(f.cited_credits for f in per.values()) / m
-    over = f"over the baseline ({', '.join(base.cycles)})"
-    tail = f" That is about {fmt.credits(savings)} credits a month."
-    name = scope.split(":", 1)[1] if ":" in scope else ""
+    n = len(base.cycles)
+    over = f"over the last {n} complete cycle{'s' if n != 1 else ''}" if n > 1 or m >= 1 else "so far this cycle"
+    tail = f" That is about {fmt.approx(savings)} credits a month."
+    raw = scope.split(":", 1)[1] if ":" in scope else ""
+    name = config.scope_label(scope)
     if kind == "edit-instead-of-regenerate":
         price = total("edit_price") / len(per)
-        return (f"Image sessions regenerated about {fmt.credits(total('regenerations') / m)} images a month {over}, for "
+        return ("Edit near-miss images instead of regenerating them",
+                f"Image sessions regenerated about {fmt.credits(total('regenerations') / m)} images a month {over}, for "
                 f"{fmt.credits(cited)} credits; as edits at {fmt.credits(price)} credit each they would have cost "
-                f"{fmt.credits(total('as_edits') / m)}. Assuming {fmt.pct(rec.regenerate_to_edit_share)} of them could have "
-                f"been edits (regenerate_to_edit_share)." + tail)
+                f"{fmt.credits(total('as_edits') / m)}. Assuming {fmt.pct(rec.regenerate_to_edit_share)} of them could "
+                f"have been edits." + tail)
     if kind == "upscale-final-only":
-        return (f"About {fmt.credits(total('nonfinal_upscales') / m)} upscales a month ({fmt.credits(cited)} credits) {over} "
-                f"were "
-                f"followed by further changes to the same image, so they were not of the final version. Assuming "
-                f"{fmt.pct(rec.upscale_avoidable_share)} of them were avoidable (upscale_avoidable_share)." + tail)
+        return ("Upscale only final images",
+                f"About {fmt.credits(total('nonfinal_upscales') / m)} upscales a month ({fmt.credits(cited)} credits) "
+                f"{over} were followed by further changes to the same image, so they were not of the final version. "
+                f"Assuming {fmt.pct(rec.upscale_avoidable_share)} of them were avoidable." + tail)
     if kind == "batch-generation":
-        return (f"{fmt.credits(cited)} credits a month {over} went to single-image generations repeated in one session "
+        return ("Batch similar image generations",
+                f"{fmt.credits(cited)} credits a month {over} went to single-image generations repeated in one session "
                 f"with one model, which costs more per image than that model's batches. Assuming "
-                f"{fmt.pct(rec.batch_share)} of them could have been batched (batch_share)." + tail)
+                f"{fmt.pct(rec.batch_share)} of them could have been batched." + tail)
     if kind == "model-choice":
-        return (f"{fmt.credits(cited)} credits a month of {name} {over} went to models dearer per item than the cheapest "
+        return (f"Match the {name} model to the job",
+                f"{fmt.credits(cited)} credits a month of {name} {over} went to models dearer per item than the cheapest "
                 f"model used for the same operation; at the cheapest model's price the same work would have cost "
-                f"{fmt.credits(total('excess') / m)} credits less. Assuming {fmt.pct(rec.model_shift_share)} of that work "
-                f"could move (model_shift_share)." + tail)
+                f"{fmt.credits(total('excess') / m)} credits less. Assuming {fmt.pct(rec.model_shift_share)} of that "
+                f"work could move." + tail)
     if kind == "knowledge-deliberate":
-        return (f"Knowledge base integration in {name} cost a measured premium of {fmt.credits(total('premium_credits') / m)} "
-                f"credits a month {over} (credits per event with it minus without it, for the same operation and "
-                f"model). Assuming {fmt.pct(rec.knowledge_avoidable_share)} of that use was not needed "
-                f"(knowledge_avoidable_share)." + tail)
+        return (f"Use knowledge base integration in {name} deliberately",
+                f"Knowledge base integration in {name} cost a measured premium of "
+                f"{fmt.credits(total('premium_credits') / m)} credits a month {over} (credits per event with it minus "
+                f"without it, for the same operation and model). Assuming {fmt.pct(rec.knowledge_avoidable_share)} of "
+                f"that use was not needed." + tail)
     if kind == "enhance-final-only":
-        return (f"About {fmt.credits(total('enhances_before_final') / m)} enhancements a month ({fmt.credits(cited)} credits) "
-                f"{over} were applied to drafts that a later version replaced. Assuming "
-                f"{fmt.pct(rec.enhance_avoidable_share)} of them were avoidable (enhance_avoidable_share)." + tail)
+        return ("Enhance the final version of a document, not each draft",
+                f"About {fmt.credits(total('enhances_before_final') / m)} enhancements a month ({fmt.credits(cited)} "
+                f"credits) {over} were applied to drafts that a later version replaced. Assuming "
+                f"{fmt.pct(rec.enhance_avoidable_share)} of them were avoidable." + tail)
     if kind == "chat-context":
-        return (f"About {fmt.credits(total('restarted_conversations') / m)} short conversations a month "
+        return ("Keep chat context instead of restarting conversations",
+                f"About {fmt.credits(total('restarted_conversations') / m)} short conversations a month "
                 f"({fmt.credits(cited)} credits) {over} were dropped and restarted within "
-                f"{fmt.credits(rec.restart_window_minutes)} minutes. Assuming {fmt.pct(rec.restart_waste_share)} of their "
-                f"credits were spent re-establishing context (restart_waste_share)." + tail)
+                f"{fmt.credits(rec.restart_window_minutes)} minutes. Assuming {fmt.pct(rec.restart_waste_share)} of "
+                f"their credits were spent re-establishing context." + tail)
     if kind == "daily-pacing":
         days = sum(len(f.figures["spike_days"]) for f in per.values())
-        return (f"{days} spike day{'s' if days != 1 else ''} {over} cost {fmt.credits(total('excess') / m)} credits a month "
-                f"above the usual day. Assuming a daily budget avoids {fmt.pct(rec.pacing_spike_share)} of that "
-                f"(pacing_spike_share)." + tail)
+        return ("Spread heavy days to keep the daily pace",
+                f"{days} spike day{'s' if days != 1 else ''} {over} spent {fmt.credits(stake)} credits a month above "
+                f"the usual day. Spreading that work over quieter days uses the same credits, but keeps the cycle "
+                f"from running out early; it saves nothing by itself.")
     if kind == "expiring-credits":
-        return (f"{fmt.credits(cited)} credits a month expired unused {over}, counting the cycles where more than "
-                f"{fmt.pct(rec.expiring_share)} of the allocation expired. Assuming {fmt.pct(rec.expiring_usable_share)} "
-                f"could have been put to use before the reset (expiring_usable_share)." + tail)
+        return ("Put remaining credits to use before they expire",
+                f"{fmt.credits(stake)} credits a month expired unused {over}, counting the cycles where more than "
+                f"{fmt.pct(rec.expiring_share)} of the allocation expired. Work pulled forward into the last days of "
+                f"a cycle uses credits that are already paid for; it saves nothing, but nothing is wasted.")
     if kind == "team-practice":
-        return (f"Team {name} paid {fmt.credits(total('gap') / m)} credits a month {over} more than the same operations "
-                f"would have cost at the best team's credits per item. Assuming {fmt.pct(rec.team_practice_share)} of "
-                f"that gap can be closed (team_practice_share)." + tail)
+        line = best_team_line(per)
+        team = config.team_label(raw)
+        if line is None:
+            return (f"Team {team}: learn from the most efficient team", "")
+        best = config.team_label(line["best_team"])
+        unit = UNIT.get((line["feature"], line["operation"]), "item")
+        what = WORK.get((line["feature"], line["operation"]), f"{config.feature_label(line['feature'])} {line['operation']}")
+        return (f"Team {team}: learn from team {best}'s {what}",
+                f"{best}: {fmt.credits(line['best_price'])} credits per {unit} vs {team}'s "
+                f"{fmt.credits(line['price'])}. Team {team} paid {fmt.credits(total('gap') / m)} credits a month {over} "
+                f"more than the same operations would have cost at the best team's credits per item. Assuming "
+                f"{fmt.pct(rec.team_practice_share)} of that gap can be closed." + tail)
     raise ValueError(kind)
 
 
-def _plan_recommendations(config: SiteConfig, cycles: list[CycleFigures], plan: Plan, replay: list[TierReplay],
-                          guides: set[str]) -> list[Recommendation]:
-    cur = next(c for c in cycles if c.current)
-    ppc = cur.price_per_credit
-    if ppc <= 0:
+def plan_recommendations(config: SiteConfig, d: Decision, guides: set[str]) -> list[Recommendation]:
+    """At most one: the tier decision's switch-now, when it costs less money over the horizon."""
+    saving = d.saving
+    if d.action != "switch-now" or saving is None or saving <= 0 or not d.path:
         return []
-    out = []
-    costs = {tc.tier.name: tc for tc in plan.tier_costs}
-    if plan.signal in ("upgrade", "downgrade") and plan.recommended_tier is not None:
-        now, new = costs[plan.current_tier.name], costs[plan.recommended_tier.name]
-        saved_year = float(now.annual_cost - new.annual_cost)
-        if saved_year > 0:
-            money = saved_year / 12
-            kind = KINDS["tier-change"]
-            evidence = {
-                "rule": kind.detection, "formula": kind.formula, "assumptions": {},
-                "signal": plan.signal, "current_tier": now.tier.name, "recommended_tier": new.tier.name,
-                "required": plan.required, "average": plan.average, "peak": plan.peak,
-                "baseline": [c.name for c in plan.baseline],
-                "current_annual_cost": float(now.annual_cost), "recommended_annual_cost": float(new.annual_cost),
-                "topup_price_per_credit": float(plan.topup_rate) if plan.topup_rate is not None else None,
-                "price_per_credit": ppc, "monthly_money_saved": money,
-                "cited_credits_per_month": float(now.annual_cost) / 12 / ppc,
-            }
-            summary = (f"The plan signals {plan.signal}: {fmt.credits(plan.required)} credits a month are required. At that "
-                       f"level {now.tier.name} costs {fmt.money(float(now.annual_cost))} a year (with top-ups at the observed "
-                       f"price) and {new.tier.name} {fmt.money(float(new.annual_cost))}: {fmt.money(money)} a month less, "
-                       f"{fmt.credits(money / ppc)} credits at the current {fmt.money(ppc * 1000)} per 1,000 credits.")
-            out.append(Recommendation(f"tier-change:{_slug_tier(new.tier.name)}", "tier-change",
-                                      f"Move from {now.tier.name} to {new.tier.name}", "subscription", money / ppc, summary,
-                                      evidence, guide_url(kind, guides), money))
-    out += _topups_vs_upgrade(config, cycles, plan, replay, ppc, guides)
-    return out
-
-
-def _topups_vs_upgrade(config: SiteConfig, cycles: list[CycleFigures], plan: Plan, replay: list[TierReplay],
-                       ppc: float, guides: set[str]) -> list[Recommendation]:
-    current = next((r for r in replay if r.current), None)
-    if current is None or not all(r.topups_priced for r in replay):
-        return []
-    recent = cycles[-12:]
-    bought = [t for c in recent for t in c.topups]
-    if not bought and current.ran_out == 0:
-        return []
-    larger = [r for r in replay if r.tier.monthly_credits > current.tier.monthly_credits and r.annual_cost < current.annual_cost]
-    if not larger:
-        return []
-    best = min(larger, key=lambda r: (r.annual_cost, r.tier.monthly_credits))
-    money = (current.annual_cost - best.annual_cost) / 12
-    kind = KINDS["topups-vs-upgrade"]
-    spent = sum(float(t.price) for t in bought)
+    money = saving / d.horizon_months
+    cur = config.site.currency
+    needs_topups = d.path[0].demand > float(d.current.monthly_credits) and d.tier.monthly_credits > d.current.monthly_credits
+    kind_name = "topups-vs-upgrade" if needs_topups else "tier-change"
+    kind = KINDS[kind_name]
+    now_cost, new_cost = d.annual_cost[d.current.name], d.annual_cost[d.tier.name]
     evidence = {
         "rule": kind.detection, "formula": kind.formula, "assumptions": {},
-        "topups_bought": [{"date": t.date.isoformat(), "credits": float(t.credits), "price": float(t.price)} for t in bought],
-        "topups_spent": spent, "replayed_cycles": [c.cycle for c in current.cycles],
-        "current_tier": current.tier.name, "current_replayed_annual_cost": current.annual_cost,
-        "current_ran_out": current.ran_out, "current_topup_credits": current.topup_credits,
-        "upgrade_tier": best.tier.name, "upgrade_replayed_annual_cost": best.annual_cost,
-        "price_per_credit": ppc, "monthly_money_saved": money, "cited_credits_per_month": current.annual_cost / 12 / ppc,
+        "action": d.action, "current_tier": d.current.name, "tier": d.tier.name,
+        "horizon_months": d.horizon_months, "current_cost": now_cost, "tier_cost": new_cost,
+        "topup_price_per_credit": d.topup_price_per_credit, "break_even_demand": d.break_even_demand,
+        "demand_next_cycle": d.path[0].demand, "monthly_money_saved": money,
     }
-    summary = (f"Replaying the last {len(current.cycles)} complete cycles' demand, {current.tier.name} runs out in "
-               f"{current.ran_out} of them and needs {fmt.credits(current.topup_credits)} credits of top-ups: "
-               f"{fmt.money(current.annual_cost)} a year. {best.tier.name} would cost {fmt.money(best.annual_cost)}, "
-               f"{fmt.money(money)} a month less ({fmt.credits(money / ppc)} credits at the current price per credit).")
-    return [Recommendation(f"topups-vs-upgrade:{_slug_tier(best.tier.name)}", "topups-vs-upgrade",
-                           f"Upgrade to {best.tier.name} instead of buying top-ups", "subscription", money / ppc, summary,
-                           evidence, guide_url(kind, guides), money)]
-
-
-def _slug_tier(name: str) -> str:
-    return slugify(name)
+    title = (f"Upgrade to {d.tier.name} instead of buying top-ups" if needs_topups
+             else f"Move from {d.current.name} to {d.tier.name}")
+    summary = (f"Over the next {d.horizon_months} months of expected demand, {d.current.name} would cost "
+               f"{fmt.money(now_cost, cur)}{' with top-ups' if needs_topups else ''} and {d.tier.name} "
+               f"{fmt.money(new_cost, cur)}: about {fmt.money(money, cur)} a month less.")
+    return [Recommendation(f"{kind_name}:{slugify(d.tier.name)}", kind_name, title, "subscription", None, summary,
+                           evidence, guide_url(kind, guides), money, category="plan")]

@@ -1,10 +1,13 @@
 """Deterministic demo usage exports (behind ``creditwise demo-data``).
 
 The data tells a story against the demo ``site.toml``: Northwind Studio is on the
-Team tier (5,000 credits), grows steadily, runs out on 2026-08-27 (a campaign
-month, with a spike on 2026-08-12), upgrades to Business (7,500) on 2026-09-01,
-buys a 1,000-credit top-up on 2026-10-27 and is on pace to exceed its allocation
-in the current November cycle, whose data ends on 2026-11-20 mid-afternoon.
+Team tier (5,000 credits) from October 2025, quiet over the December holidays,
+grows steadily, runs out on 2026-08-27 (a campaign month, with a spike on
+2026-08-12), upgrades to Business (7,500) on 2026-09-01, buys a 1,000-credit
+top-up on 2026-10-27 and is on pace to exceed its allocation in the current
+November cycle, whose data ends on 2026-11-20 mid-afternoon. The default 14
+cycles give 13 complete ones: enough for the seasonal index and for comparing
+November with the November a year earlier.
 
 Only the standard library is used and nothing depends on today's date: every
 month draws from its own ``random.Random`` seeded with (seed, month), so the same
@@ -60,6 +63,11 @@ KNOWLEDGE_EXTRA = 2
 # Mean events per weekday, by cycles back from November 2026: steady growth with
 # an August campaign bump (that cycle runs out). Older cycles keep shrinking.
 LEVELS = {0: 92, 1: 88, 2: 70, 3: 57, 4: 45, 5: 42, 6: 40}
+# Seasonal factors on the older cycles (calendar month → factor): the studio slows
+# down over the December holidays and picks up in January.
+SEASON = {12: 0.7, 1: 0.9}
+DEFAULT_MONTHS = 14
+MAX_MONTHS = 24  # the demo tier history starts in December 2024
 
 
 def allocation(day: date) -> float:
@@ -211,7 +219,7 @@ def write_csv(path: pathlib.Path, rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
-def write_demo_exports(out_dir: pathlib.Path, months: int = 7, seed: int = 7) -> list[pathlib.Path]:
+def write_demo_exports(out_dir: pathlib.Path, months: int = DEFAULT_MONTHS, seed: int = 7) -> list[pathlib.Path]:
     """Write deterministic demo exports into out_dir; return the paths written, sorted."""
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -220,7 +228,7 @@ def write_demo_exports(out_dir: pathlib.Path, months: int = 7, seed: int = 7) ->
     by_month: dict[tuple[int, int], list[dict]] = {}
     counter = 0
     for back, (year, month) in enumerate(reversed(cycle_months(months))):
-        level = LEVELS.get(back, LEVELS[6] * 0.92 ** (back - 6))
+        level = LEVELS.get(back, LEVELS[6] * 0.92 ** (back - 6) * SEASON.get(month, 1.0))
         by_month[(year, month)] = month_events(seed, year, month, level)
     rows_by_month: dict[tuple[int, int], list[list[str]]] = {}
     for key in sorted(by_month):  # ids are assigned in chronological order

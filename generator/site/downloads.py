@@ -46,7 +46,7 @@ def csv_value(value: Any) -> str:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, Link):
-        return neutralise(value.text)
+        return neutralise(value.raw if value.raw is not None else value.text)
     return neutralise(str(value))
 
 

@@ -87,16 +87,17 @@ def feed(report: Report) -> bytes:
     ET.SubElement(root, f"{{{ATOM}}}generator").text = "Creditwise"
 
     entries: list[tuple[dt.datetime, str, dict]] = []
+    currency = report.config.site.currency
     for c in report.cycles:
         month = f"{c.cycle.start_date:%B %Y}"
         if c.complete:
             ran_out = f"; ran out on {fmt.day(c.exhausted_on)}." if c.exhausted_on else "."
             summary = (f"{month}: {fmt.credits(c.used)} of {fmt.credits(c.allocation)} credits used ({fmt.pct(c.utilization)}), "
-                       f"{fmt.credits(c.expired)} expired unused{ran_out}")
+                       f"{fmt.credits(c.expired)} expired unused, cost {fmt.money(c.price, currency)}{ran_out}")
             updated = min(c.cycle.end, built)
             title = f"Usage report: {month}"
         else:
-            projected = f"; on pace for {fmt.credits(c.pace.projected_used)} at the reset" if c.pace else ""
+            projected = f"; on pace for {fmt.approx(c.pace.projected_used)} at the reset" if c.pace else ""
             summary = (f"{month} so far: {fmt.credits(c.used)} of {fmt.credits(c.allocation)} credits used "
                        f"({fmt.pct(c.utilization)}){projected}.")
             updated = built
@@ -107,7 +108,7 @@ def feed(report: Report) -> bytes:
     for a in report.analytics.alerts:
         raised = local_midnight(a.raised_on, tz)
         entries.append((built if a.projected else raised, f"{prefix}:alert:{quote(a.id, safe=':.-_')}", {
-            "title": f"[{a.level}] {a.title}", "link": absolute(report, f"months/{a.cycle}/#alert-{a.id}"),
+            "title": f"[{a.level}] {a.title} · {a.when}", "link": absolute(report, f"months/{a.cycle}/#alert-{a.id}"),
             "summary": a.detail, "category": a.kind, "published": None if a.projected else raised}))
     for updated, ident, e in sorted(entries, key=lambda x: (-x[0].timestamp(), x[1])):
         _entry(root, ident, e["title"], e["link"], updated, e["summary"], e["category"], e["published"])

@@ -31,13 +31,15 @@ def site_pages(report: Report, guides: Sequence[Guide] = (), scopes: ScopeDocume
     out.append(Page("features/index.html", "scopes.html", "Features",
                     {"kind": "feature", "tables": {"list": index_table(report, "feature")}}))
     for name, slug in a.feature_slugs.items():
-        out.append(Page(f"features/{slug}/index.html", "feature.html", f"Feature: {name}",
-                        {"name": name, **feature_context(report, scopes.feature(name), titles)}))
+        out.append(Page(f"features/{slug}/index.html", "feature.html", report.config.feature_label(name),
+                        {"name": name, "label": report.config.feature_label(name),
+                         **feature_context(report, scopes.feature(name), titles)}))
     out.append(Page("teams/index.html", "scopes.html", "Teams",
                     {"kind": "team", "tables": {"list": index_table(report, "team")}}))
     for name, slug in a.team_slugs.items():
-        out.append(Page(f"teams/{slug}/index.html", "team.html", f"Team: {name}",
-                        {"name": name, **team_context(report, scopes.team(name), titles)}))
+        out.append(Page(f"teams/{slug}/index.html", "team.html", f"Team {report.config.team_label(name)}",
+                        {"name": name, "label": report.config.team_label(name),
+                         **team_context(report, scopes.team(name), titles)}))
     out.append(Page("plan/index.html", "plan.html", "Plan", plan_context(report)))
     out.append(Page("recommendations/index.html", "recommendations.html", "Recommendations",
                     recommendations_context(report, guide_urls)))

@@ -36,7 +36,7 @@ def _signed(text: str, value: float) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "") + text.lstrip("-")
 
 
-def fmt_cell(value: Any, kind: str = "text") -> str:
+def fmt_cell(value: Any, kind: str = "text", currency: str | None = None) -> str:
     """A table cell as the page shows it (tables.py: the CSV keeps the raw value)."""
     if isinstance(value, Cell):
         value, kind = value.value, value.kind
@@ -59,7 +59,7 @@ def fmt_cell(value: Any, kind: str = "text") -> str:
     if kind == "date":
         return fmt.day(value)
     if kind == "money":
-        return f"{value:,.2f}"
+        return fmt.money(value, currency)
     if kind == "rate":
         return f"{value:,.2f}"
     if kind == "signed_rate":
@@ -89,8 +89,23 @@ def environment(config: SiteConfig) -> jinja2.Environment:
         # every template again was a third of the page stage.
         bytecode_cache=jinja2.FileSystemBytecodeCache(_bytecode_dir(config)),
     )
-    env.filters |= {"credits": fmt.credits, "pct": fmt.pct_fixed, "date": fmt.day, "instant": fmt.instant,
-                    "level": level_key, "cell": fmt_cell}
+    currency = config.site.currency
+
+    def cell(value: Any, kind: str = "text") -> str:
+        return fmt_cell(value, kind, currency)
+
+    def saving(r: Any) -> str:
+        """A recommendation's figure by its category: credits saved, money saved, or credits at stake."""
+        if r.category == "plan":
+            return f"about {fmt.money(r.monthly_money, currency)} a month less"
+        if r.category == "timing":
+            return f"{fmt.approx(r.credits_at_stake)} credits a month at stake (nothing saved)"
+        money = f" (≈ {fmt.money(r.monthly_money, currency)}, top-ups avoided)" if r.monthly_money else ""
+        return f"about {fmt.approx(r.estimated_monthly_savings)} credits a month{money}"
+
+    env.filters |= {"saving": saving, "credits": fmt.credits, "pct": fmt.pct, "date": fmt.day, "instant": fmt.instant,
+                    "level": level_key, "cell": cell, "money": lambda v: fmt.money(v, currency),
+                    "approx": fmt.approx, "signed_pct": fmt.signed_pct}
     env.tests["link"] = lambda value: isinstance(value, Link)
     env.globals["zip"] = zip
     return env

@@ -39,6 +39,7 @@ class Link:
 
     text: str
     href: str
+    raw: str | None = None  # what the CSV holds when it differs from the text (a raw name behind a display name)
 
     def __str__(self) -> str:
         return self.text

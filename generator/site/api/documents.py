@@ -59,6 +59,9 @@ def plan_json(report: Report) -> dict[str, Any]:
         "required": plan.required,
         "indicators": plan.indicators,
         "exceeds_largest_tier": plan.exceeds_largest_tier,
+        "decision": decision_json(report),
+        "seasonal_index": report.analytics.seasonal_index,
+        "money_view": money_view_json(report),
         "topup_price_per_credit": number(plan.topup_rate),
         "tiers": [
             {
@@ -72,6 +75,22 @@ def plan_json(report: Report) -> dict[str, Any]:
             for tc in plan.tier_costs
         ],
     } | _tier_replay(report)
+
+
+def decision_json(report: Report) -> dict[str, Any]:
+    d = report.analytics.decision
+    return {
+        "action": d.action, "tier": d.tier.name, "switch_by": d.switch_by, "break_even_demand": d.break_even_demand,
+        "topup_price_per_credit": d.topup_price_per_credit, "annual_cost": d.annual_cost,
+    }
+
+
+def money_view_json(report: Report) -> dict[str, Any]:
+    """What the decision rests on, beside it (the `decision` object keeps exactly the spec's fields)."""
+    d = report.analytics.decision
+    return {"horizon_months": d.horizon_months, "basis": d.basis,
+            "demand_path": [{"cycle": m.cycle, "demand": m.demand, "cost": m.cost, "cheapest": m.cheapest}
+                            for m in d.path]}
 
 
 def _tier_replay(report: Report) -> dict[str, Any]:
@@ -123,6 +142,16 @@ def month_json(report: Report, c: CycleFigures) -> dict[str, Any]:
             "consumption_warning": c.pace.consumption_warning,
             "projected_exhaustion": iso(c.pace.projected_exhaustion),
         }
+        now = report.analytics.now
+        if now is not None:
+            doc |= {
+                "sustainable_daily_rate": now.sustainable_daily_rate,
+                "shortfall": now.shortfall,
+                "shortfall_cost": now.shortfall_cost,
+                "projected_unused": now.projected_unused,
+                "state": now.state,
+                "state_level": now.level,
+            }
     return doc | _month_analytics(report, c)
 
 
@@ -173,7 +202,8 @@ def _roi_json(a: Analytics, cycle: str) -> dict[str, Any] | None:
     r = a.roi.get(cycle)
     if r is None:
         return None
-    return {"hourly_rate": r.hourly_rate, "hours_saved": r.hours_saved, "value": r.value, "cost": r.cost, "net": r.net,
+    return {"hourly_rate": r.hourly_rate, "hours_saved": r.hours_saved, "value": r.value, "cost": r.cost,
+            "cost_of_used": r.cost_of_used, "net": r.net,
             "ratio": r.ratio, "by_operation": [{"key": x.key, "events": x.events, "minutes_saved": x.minutes_saved,
                                                 "value": x.value} for x in r.lines]}
 
@@ -191,9 +221,10 @@ def alert_json(a: Alert) -> dict[str, Any]:
 
 def recommendation_json(r: Recommendation, rank: int) -> dict[str, Any]:
     return {
-        "id": r.id, "kind": r.kind, "title": r.title, "scope": r.scope,
-        "estimated_monthly_savings": r.estimated_monthly_savings, "evidence": r.evidence,
-        "rank": rank, "summary": r.summary, "guide": r.guide, "monthly_money_saved": r.monthly_money,
+        "id": r.id, "kind": r.kind, "category": r.category, "title": r.title, "scope": r.scope,
+        "estimated_monthly_savings": r.estimated_monthly_savings,
+        "estimated_monthly_savings_money": r.monthly_money, "credits_at_stake": r.credits_at_stake,
+        "evidence": r.evidence, "rank": rank, "summary": r.summary, "guide": r.guide,
     }
 
 

@@ -84,7 +84,7 @@ def cumulative_chart(report: Report, c: CycleFigures) -> Chart:
         on_pace_today = pace[len(c.cumulative_to_date) - 1]
         summary = (f"By {fmt.day(p.as_of_day)} the cycle had used {fmt.credits(c.used)} of its {fmt.credits(c.allocation)} "
                    f"credits ({fmt.pct(c.utilization)}); even pace would be {fmt.credits(on_pace_today)} by then. At the "
-                   f"burn rate of {fmt.credits(p.burn_rate)} credits a day it ends at about {fmt.credits(p.projected_used)} "
+                   f"burn rate of {fmt.credits(p.burn_rate)} credits a day it ends at about {fmt.approx(p.projected_used)} "
                    + (f"and runs out around {fmt.day(p.projected_exhaustion)}." if p.projected_exhaustion
                       else "credits, within its allocation."))
     else:
@@ -131,10 +131,41 @@ def stack(names: list[str], per_cycle: list[dict[str, float]]) -> list[dict[str,
     return out
 
 
+def demand_path_chart(report: Report) -> Chart:
+    """The decision's demand path D(m) per coming cycle, the current tier's credits and the break-even demand."""
+    d = report.analytics.decision
+    cycles = [m.cycle for m in d.path]
+    demand = [m.demand for m in d.path]
+    series = [{"label": "expected demand", "values": demand, "bottoms": [0.0] * len(demand)}]
+    credits = float(d.current.monthly_credits)
+    line = {"label": f"{d.current.name} credits ({fmt.credits(credits)})", "value": credits}
+    z = d.break_even_demand
+    markers = {"label": f"break-even ({fmt.approx(z)})", "values": [z] * len(cycles)} if z is not None else None
+    title = f"Expected demand over the next {d.horizon_months} cycles"
+    above = [m.cycle for m in d.path if m.demand > credits]
+    summary = (f"Demand is expected to go from {fmt.approx(demand[0])} credits in {cycles[0]} to {fmt.approx(demand[-1])} "
+               f"in {cycles[-1]}; it is above {d.current.name}'s {fmt.credits(credits)} credits in {len(above)} of "
+               f"{len(cycles)} cycles" + (f", and above the break-even demand of {fmt.approx(z)} from "
+                                          f"{next((m.cycle for m in d.path if m.demand > z), '—')}." if z else "."))
+    rows = [[m.cycle, m.demand, m.cheapest, m.cost.get(d.current.name), m.cost.get(d.tier.name) if d.tier != d.current
+             else None] for m in d.path]
+    return Chart(
+        "plan/demand-path.svg", "stacked_cycle_bars",
+        {"cycles": cycles, "series": series, "markers": markers, "line": line, "ylabel": "credits"},
+        title, "Bar chart of the demand expected in each coming billing cycle, with the current tier's credits as a "
+               "dashed line" + (" and the break-even demand marked." if markers else "."), summary,
+        table("plan/demand-path.csv", "Expected demand and cost per coming cycle",
+              [("cycle", "Cycle"), ("demand", "Expected demand", "credits"), ("cheapest", "Cheapest tier"),
+               ("current_cost", f"Cost on {d.current.name}", "money"),
+               ("tier_cost", f"Cost on {d.tier.name}" if d.tier != d.current else "Cost on the new tier", "money")],
+              rows))
+
+
 def cycles_by_feature_chart(report: Report) -> Chart:
     cycles = report.cycles
-    per = [{k: float(v) for k, v in c.by_feature.items()} for c in cycles]
-    series = stack(report.features, per)
+    label = report.config.feature_label
+    per = [{label(k): float(v) for k, v in c.by_feature.items()} for c in cycles]
+    series = stack(sorted({label(f) for f in report.features}), per)
     cur = report.current
     summary = (f"{len(cycles)} billing cycle{'s' if len(cycles) != 1 else ''} from {cycles[0].name} to {cycles[-1].name}. "
                f"The busiest was {max(cycles, key=lambda c: (c.used, c.name)).name}; "
@@ -151,7 +182,7 @@ def cycles_by_feature_chart(report: Report) -> Chart:
                "allocation marked.", summary,
         table("cycles-by-feature.csv", "Credits per cycle and feature",
               [("cycle", "Cycle"), ("allocation", "Allocation", "credits"), ("used", "Used", "credits"),
-               *[(f"feature:{f}", f, "credits") for f in report.features]], rows))
+               *[(f"feature:{f}", label(f), "credits") for f in report.features]], rows))
 
 
 def utilization_chart(report: Report) -> Chart:
@@ -176,16 +207,22 @@ def utilization_chart(report: Report) -> Chart:
               [[c.name, c.allocation, c.used, c.utilization, c.demand] for c in cycles]))
 
 
-def scope_trend_chart(kind: str, doc: dict[str, Any], path_dir: str, split: str, split_key: str, split_label: str) -> Chart:
-    """A feature's (split by operation) or a team's (split by feature) credits per cycle, with its budget."""
-    name = doc[kind]
+def scope_trend_chart(kind: str, doc: dict[str, Any], path_dir: str, split: str, split_key: str, split_label: str,
+                      name: str | None = None, labels: dict[str, str] | None = None) -> Chart:
+    """A feature's (split by operation) or a team's (split by feature) credits per cycle, with its budget.
+
+    `name`: the scope's display name; `labels`: display names of the split (a team's features).
+    """
+    name = name or doc[kind]
+    labels = labels or {}
     cycles = doc["cycles"]
     per: list[dict[str, float]] = []
     for c in cycles:
         parts = c[split]
         per.append({k: float(v["credits"] if isinstance(v, dict) else v) for k, v in parts.items()})
     names = sorted({k for d in per for k in d})
-    series = stack(names, per) if names else []
+    shown = [{labels.get(k, k): v for k, v in d.items()} for d in per]
+    series = stack(sorted({labels.get(n, n) for n in names}), shown) if names else []
     budget = doc["budget"]
     line = {"label": f"budget ({fmt.credits(budget)} a cycle)", "value": float(budget)} if budget is not None else None
     title = f"Credits per billing cycle, {kind} {name}"
@@ -206,5 +243,5 @@ def scope_trend_chart(kind: str, doc: dict[str, Any], path_dir: str, split: str,
                + (", with its budget as a dashed line." if line else "."), summary,
         table(f"{path_dir}/trend.csv", f"Credits per cycle, {kind} {name}",
               [("cycle", "Cycle"), ("credits", "Credits", "credits"), ("share_of_used", "Share of all used", "pct"),
-               *[(f"{split_key}:{n}", n, "credits") for n in names], ("budget", "Budget", "credits"),
+               *[(f"{split_key}:{n}", labels.get(n, n), "credits") for n in names], ("budget", "Budget", "credits"),
                ("variance", "Over (+) / under (−) budget", "signed")], rows))

@@ -9,6 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from generator import formatting as fmt
+from generator.analytics.recommendations import category_of
+from generator.analytics.trends import Growth
 from generator.model.cycle_report import CycleFigures
 from generator.report.model import Report
 from generator.site.tables import Link, Table, table
@@ -23,12 +26,14 @@ def share(part: Decimal | float | None, whole: Decimal | float | None) -> float 
 
 def feature_link(report: Report, name: str) -> Link | str:
     slug = report.analytics.feature_slugs.get(name)
-    return Link(name, f"features/{slug}/index.html") if slug else name
+    label = report.config.feature_label(name)
+    return Link(label, f"features/{slug}/index.html", raw=name) if slug else label
 
 
 def team_link(report: Report, name: str) -> Link | str:
     slug = report.analytics.team_slugs.get(name)
-    return Link(name, f"teams/{slug}/index.html") if slug else name
+    label = report.config.team_label(name)
+    return Link(label, f"teams/{slug}/index.html", raw=name) if slug else label
 
 
 def scope_link(report: Report, scope: str) -> Link | str:
@@ -36,7 +41,39 @@ def scope_link(report: Report, scope: str) -> Link | str:
         return feature_link(report, scope.split(":", 1)[1])
     if scope.startswith("team:"):
         return team_link(report, scope.split(":", 1)[1])
-    return scope
+    return report.config.scope_label(scope)
+
+
+def growth_line(g: Growth | None) -> str | None:
+    """Growth against the previous cycle and a year earlier, the differences worked out from the figures shown."""
+    if g is None or not g.previous_cycle:
+        return None
+    projected = g.basis == "projected_used"
+    shown = float(fmt.approx(g.value).replace(",", "").replace(fmt.MINUS, "-")) if projected else float(g.value)
+
+    def against(other: float, name: str, tail: str = "") -> str:
+        diff = shown - float(other)
+        ratio = f" ({fmt.signed_pct(round(diff / float(other), 3))})" if other else ""
+        return f"{fmt.signed_credits(round(diff, 1))} credits{ratio} against {name}{tail} ({fmt.credits(other)})"
+
+    head = f"On pace for {fmt.approx(g.value)} credits" if projected else f"{fmt.credits(g.value)} credits used"
+    parts = [against(g.previous_used, g.previous_cycle)]
+    if g.last_year_cycle:
+        parts.append(against(g.last_year_used, g.last_year_cycle, " a year earlier"))
+    return f"{head}: {', '.join(parts)}."
+
+
+def seasonal_note(report: Report, c: CycleFigures) -> str | None:
+    """The cycle against the same calendar month's seasonal index, or when that comparison will appear."""
+    a = report.analytics
+    if a.seasonal_index is None:
+        return (f"A comparison with the same month a year earlier and its usual seasonal level appears once 13 cycles "
+                f"are complete, after the {a.seasonal_from} cycle." if a.seasonal_from else None)
+    index = a.seasonal_index.get(f"{c.cycle.start_date.month:02d}")
+    if index is None:
+        return None
+    return (f"{c.cycle.start_date:%B} usually runs {fmt.signed_pct(index - 1)} against the trend of demand "
+            f"(seasonal index {index:.2f}).")
 
 
 def month_context(report: Report, c: CycleFigures) -> dict[str, Any]:
@@ -51,7 +88,9 @@ def month_context(report: Report, c: CycleFigures) -> dict[str, Any]:
     tables["features"] = breakdown_table(report, c, "feature", c.by_feature, budgets)
     tables["teams"] = breakdown_table(report, c, "team", c.by_team, budgets)
     out |= {"alerts": a.alerts_of(c.name), "forecast": a.forecast if c.current else None,
-            "growth": a.growth.get(c.name), "roi": a.roi.get(c.name)}
+            "growth": a.growth.get(c.name), "roi": a.roi.get(c.name), "seasonal": seasonal_note(report, c),
+            "now": a.now if c.current else None, "cost": c.price,
+            "growth_line": growth_line(a.growth.get(c.name))}
     tables["weekly"] = weekly_table(report, c)
     tables["budgets"] = budget_table(report, c)
     tables["chargeback"] = chargeback_table(report, c)
@@ -107,7 +146,7 @@ def budget_table(report: Report, c: CycleFigures) -> Table | None:
             ("actual", "Actual", "credits"), ("variance", "Over (+) / under (−)", "signed"),
             ("used_share", "Of budget", "pct"), ("over_on", "Went over on", "date")]
     if current:
-        cols += [("projected", "Projected at reset", "credits"), ("projected_over_on", "Projected to go over", "date")]
+        cols += [("projected", "Projected demand", "credits"), ("projected_over_on", "Projected to go over", "date")]
     rows = []
     for b in lines:
         row = [scope_link(report, b.scope), b.scope_type, b.budget, b.actual, b.variance, b.used_share, b.over_on]
@@ -115,7 +154,7 @@ def budget_table(report: Report, c: CycleFigures) -> Table | None:
             row += [b.projected, b.projected_over_on]
         rows.append(row)
     return table(f"months/{c.name}/budgets.csv", "Budgets and actual credits by feature and team", cols, rows,
-                 note="Budgets are planned credits per cycle from site.toml [budgets]."
+                 note="Budgets are the planned credits of each feature and team per cycle."
                       + (" Projected: actual plus the scope's own burn rate times the days left." if current else ""))
 
 
@@ -142,12 +181,14 @@ def findings_table(report: Report, c: CycleFigures) -> Table | None:
         rid = ids.get((kind, scope))
         label = titles.get(rid) if rid else kind.replace("-", " ").capitalize()
         what = Link(label, f"recommendations/index.html#{rid}") if rid else label
-        rows.append([what, scope_link(report, scope), f.savings, f.cited_credits, f.cited_events])
+        saved = f.savings if category_of(kind) == "practice" else None  # timing saves nothing: credits at stake
+        rows.append([what, scope_link(report, scope), saved, f.cited_credits, f.cited_events])
     return table(f"months/{c.name}/recommendations.csv", "What this cycle's usage suggests",
                  [("recommendation", "Recommendation"), ("scope", "Scope"), ("savings", "Could have saved", "credits"),
                   ("cited_credits", "Credits looked at", "credits"), ("cited_events", "Events looked at", "int")], rows,
                  row_header=False, note="Estimates for this cycle alone; the recommendations page averages them over the "
-                                        "baseline. Estimates can overlap and are not meant to be added up.")
+                                        "last complete cycles. Estimates can overlap and are not meant to be added up. "
+                                        "— : a matter of timing, which saves nothing.")
 
 
 def roi_table(report: Report, c: CycleFigures) -> Table:
@@ -156,4 +197,4 @@ def roi_table(report: Report, c: CycleFigures) -> Table:
                  [("operation", "Feature.operation"), ("events", "Events", "int"),
                   ("minutes_saved", "Minutes saved", "credits"), ("value", "Value", "money")],
                  [[x.key, x.events, x.minutes_saved, x.value] for x in r.lines],
-                 note=f"Valued at {r.hourly_rate:,.2f} an hour (site.toml [roi]).")
+                 note=f"Valued at {fmt.money(r.hourly_rate, report.config.site.currency)} an hour of work saved.")

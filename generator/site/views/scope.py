@@ -61,21 +61,22 @@ def feature_context(report: Report, doc: dict[str, Any], guides: dict[str, str])
     folder = f"features/{doc['slug']}"
     cur = doc["cycles"][-1]
     prev = doc["cycles"][-2] if len(doc["cycles"]) > 1 else None
-    chart = scope_trend_chart("feature", doc, folder, "by_operation", "operation", "operation")
+    label = report.config.feature_label(feature)
+    chart = scope_trend_chart("feature", doc, folder, "by_operation", "operation", "operation", name=label)
     tables = {
         "operations": _sums_table(f"{folder}/operations.csv", f"Operations in {cur['cycle']}", "operation", "Operation",
                                   cur["by_operation"]),
         "models": _sums_table(f"{folder}/models.csv", f"Models in {cur['cycle']}", "model", "Model", cur["by_model"]),
         "cost": cost_table(f"{folder}/cost-per-operation.csv", f"Cost per operation in {cur['cycle']}",
                            cur["cost_per_operation"], with_feature=False),
-        "teams": table(f"{folder}/teams.csv", f"Teams using {feature} in {cur['cycle']}",
+        "teams": table(f"{folder}/teams.csv", f"Teams using {label} in {cur['cycle']}",
                        [("team", "Team"), ("credits", "Credits", "credits"), ("share", "Share of the feature", "pct")],
                        [[team_link(report, t), v, share(v, cur["credits"])]
                         for t, v in sorted(cur["by_team"].items(), key=lambda kv: (-kv[1], kv[0]))]),
     }
     metrics = FEATURE_METRICS.get(feature, ("credits_per_event",))
     if cur["efficiency"] or (prev and prev["efficiency"]):
-        tables["efficiency"] = trend_metrics_table(f"{folder}/efficiency.csv", f"Efficiency of {feature}", metrics, cur, prev)
+        tables["efficiency"] = trend_metrics_table(f"{folder}/efficiency.csv", f"Efficiency of {label}", metrics, cur, prev)
     extra = {"doc": doc, "cur": cur, "prev": prev, "charts": {"trend": chart},
              "tables": {k: t for k, t in tables.items() if t.rows},
              "guide_links": _guide_links(FEATURE_GUIDES.get(feature, GENERAL_GUIDES), guides)}
@@ -100,7 +101,7 @@ def cost_table(path: str, caption: str, lines: list[dict[str, Any]], with_featur
                                                         x["credits_per_event"], x["credits_per_item"],
                                                         x["previous_credits_per_item"], x["change"]] for x in lines]
     return table(path, caption, cols, rows, row_header=False,
-                 note="Credits per event and per item (SPEC §3 cost per operation); an item is one image of a batch.")
+                 note="Credits per event and per item; an item is one image of a batch.")
 
 
 def _metric_cell(value: float | None, kind: str) -> Cell:
@@ -128,7 +129,9 @@ def team_context(report: Report, doc: dict[str, Any], guides: dict[str, str]) ->
     folder = f"teams/{doc['slug']}"
     cur = doc["cycles"][-1]
     prev = doc["cycles"][-2] if len(doc["cycles"]) > 1 else None
-    chart = scope_trend_chart("team", doc, folder, "by_feature", "feature", "feature")
+    label = report.config.team_label(team)
+    chart = scope_trend_chart("team", doc, folder, "by_feature", "feature", "feature", name=label,
+                              labels={f: report.config.feature_label(f) for f in report.features})
     tables = {
         "members": table(f"{folder}/members.csv", f"Members in {cur['cycle']}",
                          [("member", "Member"), ("credits", "Credits", "credits"), ("events", "Events", "int"),
@@ -139,7 +142,7 @@ def team_context(report: Report, doc: dict[str, Any], guides: dict[str, str]) ->
                           [("feature", "Feature"), ("credits", "Credits", "credits"), ("share", "Share of the team", "pct")],
                           [[feature_link(report, f), v, share(v, cur["credits"])]
                            for f, v in sorted(cur["by_feature"].items(), key=lambda kv: (-kv[1], kv[0]))]),
-        "compare": compare_table(f"{folder}/compared.csv", f"{team} compared with the other teams in {cur['cycle']}",
+        "compare": compare_table(f"{folder}/compared.csv", f"{label} compared with the other teams in {cur['cycle']}",
                                  cur["compared_with_median"]),
         "cost": cost_table(f"{folder}/cost-per-operation.csv", f"Cost per operation in {cur['cycle']}",
                            cur["cost_per_operation"], with_feature=True),

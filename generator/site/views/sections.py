@@ -2,40 +2,49 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from generator import formatting as fmt
 from generator.report.model import Report
 from generator.site.tables import Link, Table, table
-from generator.site.views.charts import cumulative_chart, cycles_by_feature_chart, utilization_chart
+from generator.site.views.alert_lines import alert_lines
+from generator.site.views.charts import cumulative_chart, cycles_by_feature_chart, demand_path_chart, utilization_chart
+from generator.site.views.lead import state_sentence, top_saving_sentence, verdict_sentence
 from generator.site.views.month import scope_link
 
-OVERVIEW_ALERTS = 8  # the rest are on the month page
+OVERVIEW_ALERTS = 5  # the rest are on the month page
 OVERVIEW_RECOMMENDATIONS = 3
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+          "December")
 
 
 def cycles_table(report: Report) -> Table:
     rows = [[Link(c.name, f"months/{c.name}/index.html"), "current" if c.current else "complete", c.tier.name,
-             c.allocation, c.used, c.utilization, c.exhausted_on, c.expired] for c in reversed(report.cycles)]
+             c.allocation, c.used, c.utilization, c.exhausted_on, c.expired, c.price] for c in reversed(report.cycles)]
     return table("cycles.csv", "Every billing cycle reported, newest first",
                  [("cycle", "Cycle"), ("status", "Status"), ("tier", "Tier"), ("allocation", "Allocation", "credits"),
                   ("used", "Used", "credits"), ("utilization", "Utilization", "pct"), ("exhausted_on", "Ran out on", "date"),
-                  ("expired", "Expired unused", "credits")], rows,
-                 note="Expired: what a complete cycle left unused at its reset (credits do not roll over).")
+                  ("expired", "Expired unused", "credits"), ("cost", "Cost", "money")], rows,
+                 note="Expired: what a complete cycle left unused at its reset (credits do not roll over). "
+                      "Cost: the tier's price plus the cycle's top-ups.")
 
 
 def overview_context(report: Report) -> dict[str, Any]:
     a = report.analytics
     cur = report.current
     dq = report.data_quality
-    alerts = a.alerts_of(cur.name)
+    lines = alert_lines(report.config, a.alerts_of(cur.name))
+    practice = [r for r in a.recommendations if r.category == "practice"]
     out: dict[str, Any] = {
         "charts": {"cumulative": cumulative_chart(report, cur), "by_feature": cycles_by_feature_chart(report)},
         "tables": {"cycles": cycles_table(report)},
         "quarantined": dq.quarantined,
-        "alerts": alerts[:OVERVIEW_ALERTS], "more_alerts": max(0, len(alerts) - OVERVIEW_ALERTS),
-        "recommendations": a.recommendations[:OVERVIEW_RECOMMENDATIONS],
+        "alerts": lines[:OVERVIEW_ALERTS], "more_alerts": max(0, len(lines) - OVERVIEW_ALERTS),
+        "recommendations": practice[:OVERVIEW_RECOMMENDATIONS],
         "recommendations_total": len(a.recommendations),
-        "forecast": a.forecast,
+        "forecast": a.forecast, "now": a.now, "decision": a.decision,
+        "state": state_sentence(report), "verdict": verdict_sentence(report), "top_saving": top_saving_sentence(report),
     }
     return out
 
@@ -69,19 +78,46 @@ def plan_context(report: Report) -> dict[str, Any]:
             note="Each complete cycle's demand played against each tier: what runs short is bought as top-ups at the "
                  "observed price, what is left over expires. Annual cost scales the replayed cycles to 12 months "
                  "(— : top-ups needed but none bought yet, so no price is known).")
-    return {"charts": {"utilization": utilization_chart(report)}, "tables": tables}
+    d = report.analytics.decision
+    cur = report.config.site.currency
+    if d.path:
+        tables["money"] = table(
+            "plan/money-view.csv", f"What each tier would cost over the next {d.horizon_months} months of expected demand",
+            [("tier", "Tier"), ("monthly_credits", "Credits a month", "credits"), ("monthly_price", "Price a month", "money"),
+             ("annual_cost", f"Cost over {d.horizon_months} months", "money")],
+            [[t.name, t.monthly_credits, t.monthly_price, d.annual_cost[t.name]] for t in report.config.tiers],
+            row_classes=tuple("chosen" if t.name == d.tier.name else "" for t in report.config.tiers),
+            note=(f"Demand grows from {fmt.approx(d.path[0].demand)} to {fmt.approx(d.path[-1].demand)} credits a month; "
+                  + (f"what a tier lacks is bought as top-ups at {fmt.money(d.topup_price_per_credit * 1000, cur)} per "
+                     f"1,000 credits." if d.topup_price_per_credit is not None else
+                     "no top-up price is known, so a tier that falls short in any month has no cost (—).")))
+    seasonal = report.analytics.seasonal_index
+    if seasonal:
+        tables["seasonal"] = table(
+            "plan/seasonal-index.csv", "Seasonal index: each calendar month's demand against the trend",
+            [("month", "Month"), ("index", "Index", "rate"), ("against_trend", "Against the trend", "signed_pct")],
+            [[MONTHS[int(k) - 1], v, v - 1] for k, v in seasonal.items()],
+            note="1.00 is the trend line of demand; 1.20 means that month usually runs 20% above it.")
+    charts = {"utilization": utilization_chart(report)}
+    if d.path:
+        charts["demand_path"] = demand_path_chart(report)
+    return {"charts": charts, "tables": tables, "verdict": verdict_sentence(report), "decision": d,
+            "seasonal_from": report.analytics.seasonal_from}
 
 
 def recommendations_context(report: Report, guide_urls: set[str]) -> dict[str, Any]:
     a = report.analytics
     recs = a.recommendations if a else []
-    rows = [[i + 1, Link(r.title, f"recommendations/index.html#{r.id}"), scope_link(report, r.scope),
-             r.estimated_monthly_savings, r.monthly_money, r.kind] for i, r in enumerate(recs)]
+    rows = [[i + 1, Link(r.title, f"recommendations/index.html#{r.id}"), r.category, scope_link(report, r.scope),
+             r.estimated_monthly_savings, r.monthly_money, r.credits_at_stake] for i, r in enumerate(recs)]
     tables = {"ranked": table(
-        "recommendations/recommendations.csv", "Recommendations, largest estimated saving first",
-        [("rank", "Rank", "int"), ("title", "Recommendation"), ("scope", "Scope"),
-         ("estimated_monthly_savings", "Credits saved a month", "credits"), ("monthly_money_saved", "Money a month", "money"),
-         ("kind", "Kind")], rows, row_header=False)}
+        "recommendations/recommendations.csv", "Recommendations: practices by credits saved, then plan and timing",
+        [("rank", "Rank", "int"), ("title", "Recommendation"), ("category", "Category"), ("scope", "Scope"),
+         ("estimated_monthly_savings", "Credits saved a month", "credits"),
+         ("estimated_monthly_savings_money", "Money saved a month", "money"),
+         ("credits_at_stake", "Credits at stake a month", "credits")], rows, row_header=False,
+        note="Money is shown for a credit saving only where it avoids buying top-ups. Timing items save nothing: "
+             "they put credits to use that would otherwise expire or run out.")}
     per_cycle: dict[str, Table] = {}
     for r in recs:
         if r.per_cycle:
@@ -92,8 +128,19 @@ def recommendations_context(report: Report, guide_urls: set[str]) -> dict[str, A
                 [[Link(name, f"months/{name}/index.html"), f.savings, f.cited_credits, f.cited_events]
                  for name, f in sorted(r.per_cycle.items())])
     guides = {r.id: r.guide for r in recs if r.guide.split("#")[0] in guide_urls}
-    return {"recs": recs, "tables": tables, "per_cycle": per_cycle, "guides": guides,
-            "min_savings": report.config.recommendations.min_monthly_savings}
+    groups = [(title, [r for r in recs if r.category == cat]) for cat, title in
+              (("practice", "Changes of practice"), ("plan", "Changes of plan"), ("timing", "Timing"))]
+    return {"recs": recs, "groups": [(t, rs) for t, rs in groups if rs], "tables": tables, "per_cycle": per_cycle,
+            "guides": guides, "min_savings": report.config.recommendations.min_monthly_savings,
+            "follow_ups": {r.id: follow_up_text(r.follow_up) for r in recs if r.follow_up is not None}}
+
+
+def follow_up_text(f: Any) -> str:
+    """"regenerations: 1,301 → 1,105 credits, −15%" (the change from the values as shown)."""
+    before, after = math.floor(f.before + 0.5), math.floor(f.after + 0.5)  # half up, as people round
+    change = f", {fmt.signed_pct((after - before) / before)}" if before else ""
+    return (f"Since the advice for {f.advised_in}: {f.what} {fmt.credits(before)} → {fmt.credits(after)} credits in "
+            f"{f.followed_in}{change}.")
 
 
 def data_quality_context(report: Report) -> dict[str, Any]:
