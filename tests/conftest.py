@@ -116,3 +116,48 @@ def site(tmp_path: Path) -> Site:
     s = Site(tmp_path)
     s.config.write_text(BASIC_TOML, encoding="utf-8")
     return s
+
+
+class ApiDocs(dict):
+    """The JSON documents of a built site, read on first use: `docs["api/alerts.json"]`."""
+
+    def __init__(self, out: Path):
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, rel: str):
+        import json
+
+        self[rel] = json.loads((self.out / rel).read_text(encoding="utf-8"))
+        return self[rel]
+
+    def months(self) -> list[dict]:
+        return [self[f"api/months/{c}.json"] for c in self["api/site.json"]["cycles"]]
+
+
+def api_of(root: Path, rows: list[dict], toml: str = BASIC_TOML) -> ApiDocs:
+    """Write site.toml and one export, build through the CLI, and give the JSON documents users read."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "site.toml").write_text(toml, encoding="utf-8")
+    (root / "exports").mkdir(exist_ok=True)
+    (root / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
+    r = run_cli("build", "-q", "-c", str(root / "site.toml"), "-o", str(root / "public"))
+    assert r.returncode == 0, r.stderr
+    return ApiDocs(root / "public")
+
+
+def api_in_process(root: Path, rows: list[dict], toml: str = BASIC_TOML) -> dict:
+    """The same JSON documents built in this process, without writing the site: for hypothesis tests, whose
+    many examples a build per example would make too slow."""
+    from generator.config import load_config
+    from generator.ingest.load import ingest
+    from generator.report.model import build_report
+    from generator.site.api.documents import api_documents
+    from generator.site.guides import guide_sources
+
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "site.toml").write_text(toml, encoding="utf-8")
+    (root / "exports").mkdir(exist_ok=True)
+    (root / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
+    config = load_config(root / "site.toml")
+    return api_documents(build_report(config, ingest(config), set(guide_sources(config))), [])

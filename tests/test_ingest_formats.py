@@ -53,6 +53,21 @@ def test_jsonl_numbers_booleans_and_bad_lines(multi):
     lines = r.stderr.splitlines()
     assert lines[0] == "exports/a.jsonl:2: row: not a JSON object on one line"
     assert lines[1] == "exports/a.jsonl:3: credits: 'x' is not a number"
+    # Left out instead, the two bad lines leave the good ones, whose JSON values are read as what they are:
+    # e1 2.5 credits for 2 images with knowledge; e3 (a string "4", false, no quantity: 1) 4 credits.
+    multi.write_export("a.jsonl", rows + "not json at all\n" + jsonl([
+        event("e2", "2026-01-02T10:00:00Z", "x"),
+        {**event("e3", "2026-01-03T10:00:00Z", "4", operation="edit"), "knowledge": False}]))
+    multi.config.write_text(multi.config.read_text().replace("[data]\n", '[data]\non_error = "quarantine"\n'))
+    r = multi.build()
+    assert r.returncode == 0, r.stderr
+    assert multi.json("api/months/2026-01.json")["used"] == 6.5  # 2.5 + 4
+    [cycle] = multi.json("api/features/image.json")["cycles"]
+    assert cycle["by_operation"] == {"generate": {"events": 1, "credits": 2.5, "quantity": 2},
+                                     "edit": {"events": 1, "credits": 4, "quantity": 1}}
+    assert (cycle["efficiency"]["knowledge"]["events"], cycle["efficiency"]["knowledge"]["credits"]) == (1, 2.5)
+    assert [(q["line"], q["column"]) for q in multi.json("api/data-quality.json")["quarantined_rows"]] == [
+        (2, "row"), (3, "credits")]
 
 
 def test_parquet_problems_name_the_row(multi):
@@ -96,13 +111,26 @@ def test_broken_row_structure_names_the_line_and_quarantine_keeps_the_rest(site)
     assert dq["files"][0] == {"file": "exports/a.csv", "rows": 3, "counted": 2, "duplicate": 0, "quarantined": 1}
 
 
+SPREADSHEET_BOOLEANS = [("TRUE", True), ("yes", True), ("T", True), ("Y", True), ("1", True),
+                        ("0", False), ("f", False), ("No", False), ("FALSE", False), ("n", False), ("", False)]
+
+
 def test_spreadsheet_booleans_and_whitespace(site):
-    rows = [event(f"e{i}", "2026-01-02T10:00:00Z", 1, feature="chat", operation="response", knowledge=k)
-            for i, k in enumerate(["TRUE", "yes", "0", "f", ""])]
-    site.write_export("a.csv", csv_text([*rows, event("e9", "2026-01-02T10:00:00Z", 1, member="   ")]))
+    # Row i costs 2**i credits, so the knowledge credits say exactly which rows were read as true:
+    # 1 + 2 + 4 + 8 + 16 = 31 for the five true spellings; 2**11 − 1 = 2047 in all.
+    rows = [event(f"e{i}", "2026-01-02T10:00:00Z", 2 ** i, feature="chat", operation="response", knowledge=k)
+            for i, (k, _) in enumerate(SPREADSHEET_BOOLEANS)]
+    site.write_export("a.csv", csv_text([*rows, event("e99", "2026-01-02T10:00:00Z", 1, member="   ")]))
     r = site.build()
     assert r.returncode == 3
-    assert r.stderr.startswith("exports/a.csv:7: member: required value is missing")
+    assert r.stderr.startswith("exports/a.csv:13: member: required value is missing")
+    site.write_export("a.csv", csv_text(rows))
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    assert site.json("api/months/2026-01.json")["used"] == 2047
+    knowledge = site.json("api/features/chat.json")["cycles"][0]["efficiency"]["knowledge"]
+    assert (knowledge["events"], knowledge["credits"]) == (5, sum(2 ** i for i, (_, t) in enumerate(SPREADSHEET_BOOLEANS) if t))
+    assert knowledge["credits"] == 31
 
 
 # --- the cache -------------------------------------------------------------------------------

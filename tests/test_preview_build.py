@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -125,36 +124,100 @@ def test_classify_changes():
         assert plan.classify(ignored) is None, ignored
 
 
-def test_watcher_reports_a_burst_once_and_ignores_reads_and_temp_files(tmp_path):
+class Rebuilds:
+    """The `apply` the real Debouncer calls: every burst it hands over, in order. With `hold`, the first call
+    waits until `release` (a rebuild that is still running)."""
+
+    def __init__(self, hold: bool = False):
+        self.calls: list[tuple[set[ChangeKind], list[str]]] = []
+        self._cond = threading.Condition()
+        self._hold = hold
+        self._released = threading.Event()
+        self._entered = threading.Event()
+
+    def __call__(self, kinds: set[ChangeKind], paths: list[str]) -> None:
+        with self._cond:
+            self.calls.append((set(kinds), list(paths)))
+            self._cond.notify_all()
+        first = not self._entered.is_set()
+        self._entered.set()
+        if self._hold and first:
+            assert self._released.wait(30)
+
+    def wait_for_calls(self, n: int) -> list[tuple[set[ChangeKind], list[str]]]:
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(self.calls) >= n, 30), self.calls
+            return list(self.calls)
+
+    def wait_for_paths(self, *paths: Path) -> list[tuple[set[ChangeKind], list[str]]]:
+        """Every call up to the one that brought the last of these paths (each a file written last in its folder:
+        a folder's events arrive in order, so everything written there before it has arrived too)."""
+        wanted = {str(p) for p in paths}
+        with self._cond:
+            assert self._cond.wait_for(lambda: wanted <= {q for _, ps in self.calls for q in ps}, 30), self.calls
+            return list(self.calls)
+
+    def wait_until_entered(self) -> None:
+        assert self._entered.wait(30)
+
+    def release(self) -> None:
+        self._released.set()
+
+
+def test_changes_that_arrive_during_a_rebuild_are_one_next_rebuild():
+    # Deterministic: the first rebuild is held while six changes arrive, so they cannot settle apart.
+    rebuilds = Rebuilds(hold=True)
+    debouncer = Debouncer(rebuilds)
+    debouncer.start()
+    try:
+        debouncer.push(ChangeKind.THEME, "/s/themes/default/page.html", now=True)
+        rebuilds.wait_until_entered()
+        for _ in range(5):  # five saves of one guide and an export, during the rebuild
+            debouncer.push(ChangeKind.GUIDE, "/s/content/guides/a.md")
+        debouncer.push(ChangeKind.EXPORT, "/s/exports/b.csv")
+        rebuilds.release()
+        rebuilds.wait_for_calls(2)
+        debouncer.push(ChangeKind.CONFIG, "/s/site.toml", now=True)
+        assert rebuilds.wait_for_calls(3) == [
+            ({ChangeKind.THEME}, ["/s/themes/default/page.html"]),
+            ({ChangeKind.GUIDE, ChangeKind.EXPORT}, ["/s/content/guides/a.md", "/s/exports/b.csv"]),
+            ({ChangeKind.CONFIG}, ["/s/site.toml"])]
+    finally:
+        debouncer.stop()
+
+
+def test_watcher_reports_every_save_and_ignores_reads_and_temp_files(tmp_path):
+    # No sleeps: each phase ends with a file written last in each folder it touched, and waits for the
+    # watcher to report it; a folder's events arrive in order, so anything before it has been reported.
     root = make_site(tmp_path / "site")
-    bursts: list[set[ChangeKind]] = []
-    seen = threading.Event()
-
-    def apply(kinds: set[ChangeKind], paths: list[str]) -> None:
-        bursts.append(kinds)
-        seen.set()
-
+    rebuilds = Rebuilds()
     plan = WatchPlan.for_site(root / "site.toml", load_config(root / "site.toml"))
-    watcher = Watcher(plan, Debouncer(apply))
+    watcher = Watcher(plan, Debouncer(rebuilds))
     watcher.start()
     try:
         guide = guide_path(root)
-        for n in range(5):  # a burst: several saves in quick succession
+        for n in range(5):  # a burst of saves, the way editors save (a temp file renamed over the guide)
             save_like_an_editor(guide, GUIDE + f"\nSave {n}.\n")
         (guide.parent / ".house-rules.md.swp").write_text("swap")
-        assert seen.wait(5)
-        time.sleep(0.3)  # anything still to come would have settled by now
-        assert bursts == [{ChangeKind.GUIDE}]
-        seen.clear()
-        for path in root.rglob("*"):  # what a build does: open and read every input
+        (guide.parent / "house-rules.md~").write_text("backup")
+        end = guide.parent / "zz-end.md"
+        end.write_text("---\ntitle: End\n---\n")
+        burst = rebuilds.wait_for_paths(end)
+        assert {k for kinds, _ in burst for k in kinds} == {ChangeKind.GUIDE}
+        assert {p for _, paths in burst for p in paths} == {str(guide), str(end)}  # no temp, swap or backup file
+
+        for path in sorted(root.rglob("*")):  # what a build does: open and read every input
             if path.is_file():
                 path.read_bytes()
-        assert not seen.wait(0.5), bursts
-        (root / "exports" / "2026-03.csv").write_text((root / "exports" / "2026.csv").read_text())
-        (root / "site.toml").write_text((root / "site.toml").read_text() + "\n")
-        assert seen.wait(5)
-        time.sleep(0.3)
-        assert bursts[1:] == [{ChangeKind.EXPORT, ChangeKind.CONFIG}]
+        ends = [root / "exports" / "zz-end.csv", root / "themes" / "default" / "zz-end.txt",
+                guide.parent / "zz-end-2.md"]
+        ends[0].write_text(csv_text([event("z1", "2026-02-04T10:00:00Z", 1)]))
+        ends[1].write_text("end")
+        ends[2].write_text("---\ntitle: End 2\n---\n")
+        after = rebuilds.wait_for_paths(*ends)[len(burst):]
+        # Only the three files written: none of the dozens of files read.
+        assert {p for _, paths in after for p in paths} == {str(p) for p in ends}
+        assert {k for kinds, _ in after for k in kinds} == {ChangeKind.EXPORT, ChangeKind.THEME, ChangeKind.GUIDE}
     finally:
         watcher.stop()
 

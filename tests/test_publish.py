@@ -266,8 +266,7 @@ def test_nginx_serves_the_release_and_switches_without_a_failed_request(tmp_path
     assert get(conn, "/r/months/2026-01/")[:2] == (200, files["months/2026-01/index.html"])
     status, body, _ = get(conn, "/r/no/such/page/")
     assert status == 404
-    if "404.html" in files:  # the site's own 404 page, once the site has one
-        assert body == files["404.html"]
+    assert body == files["404.html"]  # the site's own 404 page, served by the error_page line of the README
 
     # Requests in a loop (bounded in count and time, loopback only) while a publish and a rollback happen.
     paths = [rel for rel in files if rel != "manifest.json"]

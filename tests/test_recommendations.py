@@ -14,28 +14,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BASIC_TOML, csv_text, event
+from conftest import BASIC_TOML, api_in_process, api_of, event
 from generator.analytics.recommendations import KINDS
-from generator.config import load_config
-from generator.ingest.load import ingest
-from generator.report.model import build_report
-from generator.site.api.documents import api_documents
-from generator.site.guides import guide_sources
 
 MARKER = event("feb", "2026-02-02T10:00:00Z", 0, feature="chat", operation="response")
 BIG = BASIC_TOML.replace('monthly_credits = 100\n', 'monthly_credits = 1000\n')  # tier S: 1,000 credits, no run-out
 
 
-def report_of(root: Path, rows: list[dict], extra: str = "", toml: str = BIG):
-    (root / "site.toml").write_text(toml + extra, encoding="utf-8")
-    (root / "exports").mkdir(exist_ok=True)
-    (root / "exports" / "usage.csv").write_text(csv_text([*rows, MARKER]), encoding="utf-8")
-    config = load_config(root / "site.toml")
-    return build_report(config, ingest(config), set(guide_sources(config)))
+def docs_of(root: Path, rows: list[dict], extra: str = "", toml: str = BIG):
+    """Built through the CLI: the JSON documents users read."""
+    return api_of(root, [*rows, MARKER], toml + extra)
 
 
 def recs_of(root: Path, rows: list[dict], extra: str = "", toml: str = BIG) -> dict[str, dict]:
-    return {r["id"]: r for r in api_documents(report_of(root, rows, extra, toml), [])["api/recommendations.json"]}
+    return {r["id"]: r for r in docs_of(root, rows, extra, toml)["api/recommendations.json"]}
 
 
 def ev(eid, minute, credits, feature="image", operation="generate", session="s1", **kw):
@@ -201,12 +193,11 @@ def test_topups_vs_upgrade(tmp_path):
 def test_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
     rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 95, feature="chat", operation="response") for m in (1, 2, 3)]
     rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
-    (tmp_path / "x").mkdir()
-    report = report_of(tmp_path / "x", rows, "\n[plan]\ntopup_price_per_credit = 0.1\n", toml=BASIC_TOML)
+    docs = docs_of(tmp_path / "x", rows, "\n[plan]\ntopup_price_per_credit = 0.1\n", toml=BASIC_TOML)
     # required 1.2 × 95 = 114 > 100: the sizing rule says upgrade to M, but demand 95 fits S (10 a month)
     # against M's 18: the decision stays, and no plan recommendation is made
-    assert report.plan.signal == "upgrade" and report.analytics.decision.action == "stay"
-    assert not [r for r in report.analytics.recommendations if r.category == "plan"]
+    assert docs["api/plan.json"]["signal"] == "upgrade" and docs["api/plan.json"]["decision"]["action"] == "stay"
+    assert not [r for r in docs["api/recommendations.json"] if r["category"] == "plan"]
 
 
 def test_practice_savings_show_money_only_where_they_avoid_top_ups(tmp_path):
@@ -252,7 +243,7 @@ def test_every_kind_is_documented_and_listed_in_order(tmp_path):
     for kind in KINDS:
         assert f"{{ #{kind} }}" in guide or f"{{#{kind}}}" in guide, kind
     rows = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6), event("s", "2026-01-20T12:00:00Z", 300)]
-    recs = api_documents(report_of(tmp_path, rows), [])["api/recommendations.json"]
+    recs = docs_of(tmp_path, rows)["api/recommendations.json"]
     practice = [r["estimated_monthly_savings"] for r in recs if r["category"] == "practice"]
     assert practice == sorted(practice, reverse=True)
     order = ["practice", "plan", "timing"]
@@ -282,45 +273,41 @@ def test_savings_never_exceed_the_credits_they_cite(raw):
             for i, r in enumerate(raw)]
     extra = "\n[recommendations]\nteam_practice_min_items = 1\nmin_monthly_savings = 0\n"
     with tempfile.TemporaryDirectory() as tmp:
-        report = report_of(Path(tmp), rows, extra)
-        practice = [r for r in report.analytics.recommendations if r.category == "practice"]
-        for r in practice:
-            cited = r.evidence["cited_credits_per_month"]
-            assert 0 < r.estimated_monthly_savings <= cited + 1e-9, r.id
-        # Σ savings of practice items never exceeds the credits they cite
-        assert sum(r.estimated_monthly_savings for r in practice) <= sum(
-            r.evidence["cited_credits_per_month"] for r in practice) + 1e-9
-        for r in report.analytics.recommendations:
-            if r.category != "practice":
-                assert r.estimated_monthly_savings is None
-        for found in report.analytics.findings.values():
-            for f in found.values():
-                assert 0 < f.savings <= f.cited_credits + 1e-9
+        docs = api_in_process(Path(tmp), [*rows, MARKER], BIG + extra)  # in-process: a build per example is too slow
+    recs = docs["api/recommendations.json"]
+    practice = [r for r in recs if r["category"] == "practice"]
+    for r in practice:
+        cited = r["evidence"]["cited_credits_per_month"]
+        assert 0 < r["estimated_monthly_savings"] <= cited + 1e-9, r["id"]
+    # Σ savings of practice items never exceeds the credits they cite
+    assert sum(r["estimated_monthly_savings"] for r in practice) <= sum(
+        r["evidence"]["cited_credits_per_month"] for r in practice) + 1e-9
+    for r in recs:
+        if r["category"] != "practice":
+            assert r["estimated_monthly_savings"] is None
+    for cycle in docs["api/site.json"]["cycles"]:  # every cycle's findings, listed on its month
+        for f in docs[f"api/months/{cycle}.json"]["recommendations"]:
+            assert 0 < f["savings"] <= f["cited_credits"] + 1e-9
 
 
 def test_without_a_complete_cycle_the_current_one_is_scaled_to_a_month(tmp_path):
     toml = BIG.replace('timezone = "UTC"', 'timezone = "UTC"\nas_of = 2026-01-16T12:00:00Z')
     rows = [ev("a", 0, 4), ev("b", 5, 4), ev("c", 10, 6), ev("d", 15, 1, operation="edit")]
-    (tmp_path / "site.toml").write_text(toml, encoding="utf-8")
-    (tmp_path / "exports").mkdir()
-    (tmp_path / "exports" / "usage.csv").write_text(csv_text(rows), encoding="utf-8")
-    config = load_config(tmp_path / "site.toml")
-    recs = {r.id: r for r in build_report(config, ingest(config), set(guide_sources(config))).analytics.recommendations}
+    recs = {r["id"]: r for r in api_of(tmp_path, rows, toml)["api/recommendations.json"]}
     r = recs["edit-instead-of-regenerate:feature-image"]
     # 15.5 of January's 31 days have passed: half a cycle; the 4 credits found so far are 8 a month
-    assert r.evidence["baseline"] == ["2026-01"] and r.evidence["baseline_months"] == pytest.approx(0.5)
-    assert r.estimated_monthly_savings == pytest.approx(8.0)
+    assert r["evidence"]["baseline"] == ["2026-01"] and r["evidence"]["baseline_months"] == pytest.approx(0.5)
+    assert r["estimated_monthly_savings"] == pytest.approx(8.0)
 
 
 def test_without_a_top_up_price_an_upgrade_that_costs_more_is_not_a_saving(tmp_path):
     rows = [event(f"m{m}", f"2026-{m:02d}-10T12:00:00Z", 95, feature="chat", operation="response") for m in (1, 2, 3)]
     rows += [event("apr", "2026-04-02T12:00:00Z", 1, feature="chat", operation="response")]
-    (tmp_path / "x").mkdir()
-    report = report_of(tmp_path / "x", rows, toml=BASIC_TOML)
+    docs = docs_of(tmp_path / "x", rows, toml=BASIC_TOML)
     # required 1.2 × 95 = 114 > 100: the plan says upgrade to M; with no top-up price the decision follows it
     # (switch-now to M), but S serves 95 for 120 a year against M's 216: no money saved, no plan item
-    assert report.plan.signal == "upgrade" and report.analytics.decision.action == "switch-now"
-    assert not [r for r in report.analytics.recommendations if r.kind == "tier-change"]
+    assert docs["api/plan.json"]["signal"] == "upgrade" and docs["api/plan.json"]["decision"]["action"] == "switch-now"
+    assert not [r for r in docs["api/recommendations.json"] if r["kind"] == "tier-change"]
 
 
 def test_follow_up_of_expiring_credits_shows_what_expired_after(tmp_path):

@@ -5,9 +5,11 @@ distinct slugs, and the chart cache."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -18,6 +20,7 @@ import pytest
 from report_site import BASE_URL, FORMULA_MEMBER, FORMULA_TEAM, MARKUP_MODEL, SCRIPT_TEAM, write_site
 
 from conftest import REPO, run_cli, tree_bytes
+from generator import formatting as fmt
 from generator.check import check_site
 from generator.site.downloads import csv_value, neutralise, table_csv
 from generator.site.render import fmt_cell
@@ -71,6 +74,7 @@ class Tables(HTMLParser):
             self.block["rows"].append([])
         elif tag in ("td", "th") and self.block is not None:
             self.cell = []
+            self.cell_class = a.get("class")
         elif tag == "a" and self.block is not None and "download" in a:
             self.block["csv"] = a.get("href")
 
@@ -81,6 +85,7 @@ class Tables(HTMLParser):
             self.depth_guide -= 1
         if tag in ("td", "th") and self.cell is not None and self.block is not None:
             self.block["rows"][-1].append(" ".join("".join(self.cell).split()))
+            self.block.setdefault("classes", []).append(self.cell_class)
             self.cell = None
         if tag == "p" and self.block is not None and self.block["csv"]:
             self.tables.append(self.block)
@@ -208,8 +213,8 @@ def test_team_and_feature_pages_equal_their_json(built):
             assert f"<dd>{fmt_cell(doc['cycles'][-1]['credits'], 'credits')}" in html, (kind, slug)
 
 
-def test_every_table_has_its_csv_with_the_same_rows_and_columns(built):
-    checked = 0
+def test_every_table_has_its_csv_with_the_same_rows_columns_and_values(built):
+    checked = values = 0
     for page in sorted(built.rglob("*.html")):
         for t in page_tables(page):
             if t["in_guide"]:
@@ -222,8 +227,37 @@ def test_every_table_has_its_csv_with_the_same_rows_and_columns(built):
             html_rows = t["rows"]
             assert len(rows) == len(html_rows), f"{where}: {len(html_rows)} HTML rows, {len(rows)} CSV rows"
             assert all(len(a) == len(b) for a, b in zip(rows, html_rows, strict=True)), where
+            classes = iter(t["classes"][len(html_rows[0]):])  # the header row's cells come first
+            for n, (raw_row, shown_row) in enumerate(zip(rows[1:], html_rows[1:], strict=True), start=2):
+                for key, raw, shown in zip(rows[0], raw_row, shown_row, strict=True):
+                    cls = next(classes)
+                    assert shown_as(raw, shown, cls), f"{where} row {n} {key}: CSV {raw!r}, page {shown!r}"
+                    values += 1
             checked += 1
-    assert checked > 50
+    assert checked > 50 and values > 1000
+
+
+NUMBER = re.compile(r"([+−-]?)([\d,]*\.?\d+)(%| pts|×)?")
+
+
+def shown_as(raw: str, shown: str, cls: str | None) -> bool:
+    """Whether a page cell shows the CSV's raw value: the same text (a formula-like one with its leading `'`
+    in the CSV only), a number rounded the way the page shows it (ratios as percentages), a date spelled out."""
+    if raw == "":
+        return shown == fmt.NONE
+    if cls == "date":
+        value = dt.datetime.fromisoformat(raw) if "T" in raw else dt.date.fromisoformat(raw)
+        return shown == fmt.day(value)
+    if cls == "num" and (m := NUMBER.fullmatch(shown)):
+        sign, digits, unit = m.groups()
+        number = float(digits.replace(",", "")) * (-1 if sign in ("−", "-") and sign else 1)
+        expected = float(raw) * (100 if unit in ("%", " pts") else 1)
+        decimals = len(digits.partition(".")[2])
+        return abs(expected - number) <= 0.5 * 10 ** -decimals + 1e-9
+    if raw in ("true", "false"):
+        return shown == ("yes" if raw == "true" else "no")
+    text = " ".join(raw.split())
+    return shown in (text, text.removeprefix("'")) and (shown == text or neutralise(shown) == text)
 
 
 # --- sitemap and feed ------------------------------------------------------------------------------

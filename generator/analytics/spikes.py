@@ -42,13 +42,15 @@ def daily_history(cycles: list[CycleFigures], first_day: dt.date, last_day: dt.d
 
 
 def find_spikes(history: list[tuple[dt.date, Decimal, str]], spike_factor: float) -> list[Spike]:
+    """Compared in decimals: in floats 3 × 0.7 is 2.0999…, which would make a day of exactly 2.1 "exceed" it."""
     out = []
-    values = [float(v) for _, v, _ in history]
+    factor = Decimal(repr(spike_factor))  # the factor as written in site.toml
+    values = [Decimal(v) for _, v, _ in history]
     for i, (day, credits, cycle) in enumerate(history):
         before = values[max(0, i - LOOKBACK_DAYS):i]
         if len(before) < MIN_DAYS_BEFORE:
             continue
         usual = median(before)
-        if usual > 0 and float(credits) > spike_factor * usual:
-            out.append(Spike(day, cycle, credits, usual, len(before)))
+        if usual > 0 and Decimal(credits) > factor * usual:
+            out.append(Spike(day, cycle, credits, float(usual), len(before)))
     return out
