@@ -45,7 +45,6 @@ CREDITS = "Credits"
 NO_CURRENCY = "XXX"  # ISO 4217 "no currency": BillingCurrency may not be null, [site].currency may be unset
 SERVICE_CATEGORY = "AI and Machine Learning"
 SERVICE_SUBCATEGORY = "Generative AI"
-DEFAULT_SERVICE_NAMES = {"image": "Image Generation Studio", "compose": "Compose Documents", "chat": "Chat"}
 MONEY_PLACES = Decimal("0.000001")  # costs to a millionth: sums stay exact to the cent and beyond
 PRICE_PLACES = Decimal("0.0000000001")
 
@@ -148,13 +147,8 @@ class _Spread:
         return out
 
 
-def _labels(report: Report, kind: str) -> dict[str, str]:
-    labels = getattr(report.config, "labels", None)  # display names, where the config has them
-    return dict(getattr(labels, kind, None) or {}) if labels is not None else {}
-
-
 def _currency(report: Report) -> str:
-    return getattr(report.config.site, "currency", None) or NO_CURRENCY
+    return report.config.site.currency or NO_CURRENCY
 
 
 def account_id(report: Report) -> str:
@@ -171,17 +165,15 @@ def focus_rows(report: Report) -> list[dict[str, str]]:
         i = bisect.bisect_right(starts, line.day) - 1
         if i >= 0 and report.cycles[i].cycle.holds(line.day):
             by_cycle[report.cycles[i].name].append(line)
-    services = DEFAULT_SERVICE_NAMES | _labels(report, "features")
-    teams = _labels(report, "teams")
     team_slugs = report.analytics.team_slugs
     out = []
     for c in report.cycles:
-        out += _cycle_rows(report, c, by_cycle[c.name], services, teams, team_slugs)
+        out += _cycle_rows(report, c, by_cycle[c.name], team_slugs)
     return out
 
 
-def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine], services: dict[str, str],
-                teams: dict[str, str], team_slugs: dict[str, str]) -> list[dict[str, str]]:
+def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine],
+                team_slugs: dict[str, str]) -> list[dict[str, str]]:
     currency = _currency(report)
     tz = report.config.tz
     spread = _Spread(c.price, c.allocation)
@@ -220,7 +212,7 @@ def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine], service
                              f"topup:{_dec(t.credits)}:{_dec(t.price)}", "One-Time",
                              max(local_midnight(t.date, tz), c.cycle.start), t.credits, t.price))
     for u in lines:
-        service = services.get(u.feature, u.feature)
+        service = report.config.feature_label(u.feature)
         cost = spread.share(u.credits)
         tags = {"member": u.member, "feature": u.feature} | ({"model": u.model} if u.model is not None else {})
         rows.append(common | {
@@ -236,7 +228,7 @@ def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine], service
             "PricingCurrencyListUnitPrice": "1", "PricingQuantity": _dec(u.credits), "PricingUnit": CREDITS,
             "ServiceName": service, "SkuId": f"{u.feature}.{u.operation}", "SkuMeter": u.operation,
             "SkuPriceId": f"{u.feature}.{u.operation}:{u.model or ''}",
-            "SubAccountId": team_slugs.get(u.team, slugify(u.team)), "SubAccountName": teams.get(u.team, u.team),
+            "SubAccountId": team_slugs.get(u.team, slugify(u.team)), "SubAccountName": report.config.team_label(u.team),
             "Tags": json.dumps(tags, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
             "x_Events": str(u.events),
         })
