@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from generator.formatting import credits, day, instant, pct
+from generator.formatting import approx, credits, day, instant, pct
 
 MAX_ALERTS = 10  # in text and Markdown; the JSON lists every one
 LEVEL_NAMES = {"critical": "Critical", "warning": "Warning", "info": "Info"}
@@ -42,15 +42,15 @@ def cycle_sentences(c: dict[str, Any]) -> list[str]:
     if c.get("exhausted_on"):
         out.append(f"Ran out on {_day(c['exhausted_on'])}.")
     elif c.get("projected_used") is not None:
-        pace = f"At this pace {credits(c['projected_used'])} by the reset"
+        pace = f"At this pace {approx(c['projected_used'])} by the reset"  # forecasts: 3 significant figures
         if c.get("shortfall"):
             when = f", running out around {_day(c['projected_exhaustion'])}" if c.get("projected_exhaustion") else ""
             rate = c.get("sustainable_daily_rate")
-            keep = f" Keep to {credits(rate)} credits a day to last until the reset" if rate is not None else ""
-            out.append(f"{pace}{when}.{keep}" + (f", or top up about {credits(c['shortfall'])} credits." if keep
-                                               else f" Short by about {credits(c['shortfall'])} credits."))
+            keep = f" Keep to {approx(rate)} credits a day to last until the reset" if rate is not None else ""
+            out.append(f"{pace}{when}.{keep}" + (f", or top up about {approx(c['shortfall'])} credits." if keep
+                                               else f" Short by about {approx(c['shortfall'])} credits."))
         elif c.get("projected_unused"):
-            out.append(f"{pace}: about {credits(c['projected_unused'])} credits would expire unused at the reset.")
+            out.append(f"{pace}: about {approx(c['projected_unused'])} credits would expire unused at the reset.")
         else:
             out.append(f"{pace}: on track.")
     return out
@@ -58,7 +58,7 @@ def cycle_sentences(c: dict[str, Any]) -> list[str]:
 
 def _saving(r: dict[str, Any]) -> str:
     if r.get("estimated_monthly_savings") is not None:
-        return f"saves about {credits(r['estimated_monthly_savings'])} credits a month"
+        return f"saves about {approx(r['estimated_monthly_savings'])} credits a month"
     if r.get("estimated_monthly_savings_money") is not None:
         return f"saves about {r['estimated_monthly_savings_money']:,.2f} a month"
     if r.get("credits_at_stake") is not None:
