@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from generator.charts.cache import ChartStats, render_charts
 from generator.config import SiteConfig
 from generator.errors import DataError, Problem
 from generator.ingest.load import ingest
+from generator.ingest.memory import out_of_memory
 from generator.pipeline import stamp as build_stamp
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
@@ -78,7 +81,10 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     try:
         if ingested is not None:
             with _timed(timings, "model", progress):
-                report = build_report(config, ingested, {g.slug for g in guides})
+                try:
+                    report = build_report(config, ingested, {g.slug for g in guides})
+                except duckdb.OutOfMemoryException as exc:
+                    raise out_of_memory(config, ingested.memory, exc) from None
             ingested.persist()  # the ingest cache is written while charts and pages render
             model_cache.save(config, key, report)
         if strict and report.warnings:
