@@ -162,46 +162,60 @@ def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
     return Details(ops, members, _sessions(con, config), _batches(con, config), _chats(con, config))
 
 
+# Spillable forms only: counts and sums instead of per-session lists. A list() keeps every group's
+# rows in memory beside the hash table; measured on 1 M events, the list form of the session query ran
+# out of memory at a 120 MB limit where this form spills and finishes with the same rows.
+# `_first` picks the value of a session's first event (ties on the instant: the smaller event_id).
+# (arg_min over an {ts, event_id} struct gives the same rows but was slower here.)
+def _first(value: str) -> str:
+    return f"first({value} ORDER BY ts, event_id)"
+
+
 def _sessions(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[SessionRow]:
     cyc = cycle_sql(config, "day0")
-    # Lists of (ts, credits) per session let one GROUP BY find the upscales and enhancements that a
-    # later change in the same session made redundant, without a second pass over the events.
+    # An upscale (enhancement) is "non-final" when a later generate or edit (create) followed it in the
+    # same session: one GROUP BY finds each session's last change, a join counts what came before it.
     return [SessionRow(*r) for r in con.execute(f"""
-        WITH s AS (
-          SELECT session_id, feature, min(day) AS day0, first(team ORDER BY ts, event_id) AS team,
+        WITH ev AS (
+          SELECT session_id, feature, team, ts, event_id, day, operation, credits FROM events
+          WHERE session_id IS NOT NULL AND feature IN ('image', 'compose')
+        ), s AS (
+          SELECT session_id, feature, min(day) AS day0, {_first("team")} AS team,
             count(*) FILTER (WHERE operation = 'generate') AS generates,
             coalesce(sum(credits) FILTER (WHERE operation = 'generate'), 0)
-              - coalesce(first(credits ORDER BY ts, event_id) FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
+              - coalesce({_first("credits")} FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
             count(*) FILTER (WHERE operation = 'edit') AS edits,
             max(ts) FILTER (WHERE operation IN ('generate', 'edit')) AS last_change,
-            list({{'ts': ts, 'c': credits}}) FILTER (WHERE operation = 'upscale') AS ups,
+            count(*) FILTER (WHERE operation = 'upscale') AS ups,
             count(*) FILTER (WHERE operation = 'create') AS creates,
             max(ts) FILTER (WHERE operation = 'create') AS last_create,
-            list({{'ts': ts, 'c': credits}}) FILTER (WHERE operation = 'enhance') AS enh
-          FROM events
-          WHERE session_id IS NOT NULL AND feature IN ('image', 'compose')
-          GROUP BY session_id, feature
-        ), f AS (
-          SELECT *, list_filter(ups, lambda x: x.ts < last_change) AS early_ups,
-                    list_filter(enh, lambda x: x.ts < last_create) AS early_enh
-          FROM s
+            count(*) FILTER (WHERE operation = 'enhance') AS enh
+          FROM ev GROUP BY session_id, feature
+        ), early AS (
+          SELECT e.session_id, e.feature,
+            count(*) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups,
+            sum(e.credits) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups_credits,
+            count(*) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh,
+            sum(e.credits) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh_credits
+          FROM ev e JOIN s ON e.session_id = s.session_id AND e.feature = s.feature
+          WHERE (e.operation = 'upscale' AND e.ts < s.last_change) OR (e.operation = 'enhance' AND e.ts < s.last_create)
+          GROUP BY e.session_id, e.feature
         )
-        SELECT {cyc}, team, feature, count(*),
+        SELECT {cyc}, team, s.feature, count(*),
           sum(generates)::BIGINT, sum(greatest(generates - 1, 0))::BIGINT, sum(regen_credits),
-          sum(edits)::BIGINT, coalesce(sum(len(ups)), 0)::BIGINT,
-          coalesce(sum(len(early_ups)), 0)::BIGINT,
-          coalesce(sum(list_sum(list_transform(early_ups, lambda x: x.c))), 0),
-          sum(creates)::BIGINT, coalesce(sum(len(enh)), 0)::BIGINT,
-          coalesce(sum(len(early_enh)), 0)::BIGINT,
-          coalesce(sum(list_sum(list_transform(early_enh, lambda x: x.c))), 0)
-        FROM f GROUP BY ALL ORDER BY ALL""").fetchall()]
+          sum(edits)::BIGINT, sum(ups)::BIGINT,
+          coalesce(sum(early_ups), 0)::BIGINT, coalesce(sum(early_ups_credits), 0),
+          sum(creates)::BIGINT, sum(enh)::BIGINT,
+          coalesce(sum(early_enh), 0)::BIGINT, coalesce(sum(early_enh_credits), 0)
+        FROM s LEFT JOIN early ON early.session_id = s.session_id AND early.feature = s.feature
+        GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _batches(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[BatchRow]:
     cyc = cycle_sql(config, "day0")
     return [BatchRow(*r) for r in con.execute(f"""
         SELECT {cyc}, team, model, sum(n)::BIGINT, sum(c) FROM (
-          SELECT session_id, model, min(day) AS day0, first(team ORDER BY ts, event_id) AS team,
+          SELECT session_id, model, min(day) AS day0, {_first("team")} AS team,
                  count(*) AS n, sum(credits) AS c
           FROM events
           WHERE feature = 'image' AND operation = 'generate' AND quantity = 1 AND session_id IS NOT NULL
@@ -216,7 +230,7 @@ def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
     window = float(rec.restart_window_minutes) * 60
     return [ChatRow(*r) for r in con.execute(f"""
         WITH conv AS (
-          SELECT session_id, first(member ORDER BY ts, event_id) AS member, first(team ORDER BY ts, event_id) AS team,
+          SELECT session_id, {_first("member")} AS member, {_first("team")} AS team,
                  min(day) AS day0, min(ts) AS t0, max(ts) AS t1, count(*) AS n, sum(credits) AS c
           FROM events
           WHERE feature = 'chat' AND operation = 'response' AND session_id IS NOT NULL
