@@ -37,6 +37,7 @@ class Ingested:
     cache: str = "cold"  # cold | incremental | reused: how much of the cache this build could use
     store: EventStore | None = None
     memory: MemoryLimit | None = None  # the limit DuckDB works within (named if it runs out)
+    writers: list = field(default_factory=list)  # later caches of this build (persist() then finish())
 
     @property
     def rows_read(self) -> int:
@@ -46,9 +47,13 @@ class Ingested:
         """Start writing the cache in the background; the report no longer needs the connection's CPU."""
         if self.store is not None:
             self.store.persist()
+        for writer in self.writers:
+            writer.persist()
 
     def close(self) -> None:
         """Finish writing the cache (it is written while pages render), then close."""
+        for writer in self.writers:
+            writer.finish()
         if self.store is not None:
             self.store.finish()
         self.con.close()

@@ -146,19 +146,73 @@ def cycle_sql(config: SiteConfig, day: str = "day") -> str:
     return f"strftime({day} - INTERVAL {back} DAY, '%Y-%m')" if back else f"strftime({day}, '%Y-%m')"
 
 
-def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
+# --- the keyed tables behind every figure below -----------------------------------------------
+#
+# Each finer figure is a small GROUP BY over one of these tables, and each table is a function of
+# its partitions: a day (day × feature × team × member), a cycle (the operations), a session (the
+# image and document sessions, the batch candidates, the chat conversations). A partition's rows
+# depend on that partition's events only, so when an export adds events, recomputing the partitions
+# those events fall in (model/state.py) gives exactly the table a cold build computes.
+
+
+@dataclass(frozen=True)
+class KeyedTable:
+    name: str
+    part: str  # the table's partition column; `part_sql` computes it from an event
+    part_sql: str
+    select: str  # SELECT over `{events}` (the events, or a subset) with a `{where}` slot narrowing it to some partitions
+    by_session: bool  # partitioned by session (else by day or cycle)
+
+
+def keyed_tables(config: SiteConfig) -> list[KeyedTable]:
     cyc = cycle_sql(config)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE cw_day_member AS
-        SELECT day, feature, team, member, sum(credits) AS credits, count(*) AS events FROM events GROUP BY ALL""")
-    ops = [OpRow(*r) for r in con.execute(f"""
-        SELECT {cyc}, feature, operation, model, knowledge, team, count(*), sum(credits), sum(quantity),
-               count(*) FILTER (WHERE quantity > 1), coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0),
-               coalesce(sum(credits) FILTER (WHERE quantity > 1), 0)
-        FROM events GROUP BY ALL ORDER BY ALL""").fetchall()]
+    return [
+        KeyedTable("day_member", "day", "day", """
+            SELECT day, feature, team, member, sum(credits) AS credits, count(*) AS events
+            FROM {events} WHERE {where} GROUP BY ALL""", False),
+        KeyedTable("ops", "cycle", cyc, f"""
+            SELECT {cyc} AS cycle, feature, operation, model, knowledge, team, count(*) AS events,
+                   sum(credits) AS credits, sum(quantity) AS quantity,
+                   count(*) FILTER (WHERE quantity > 1) AS batch_events,
+                   coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0) AS batch_items,
+                   coalesce(sum(credits) FILTER (WHERE quantity > 1), 0) AS batch_credits
+            FROM {{events}} WHERE {{where}} GROUP BY ALL""", False),
+        KeyedTable("sessions", "session_id", "session_id", _SESSIONS, True),
+        KeyedTable("batches", "session_id", "session_id", f"""
+            SELECT session_id, model, min(day) AS day0, {_first("team")} AS team, count(*) AS n, sum(credits) AS c
+            FROM {{events}}
+            WHERE feature = 'image' AND operation = 'generate' AND quantity = 1 AND session_id IS NOT NULL
+              AND {{where}}
+            GROUP BY session_id, model""", True),
+        KeyedTable("conversations", "session_id", "session_id", f"""
+            SELECT session_id, {_first("member")} AS member, {_first("team")} AS team,
+                   min(day) AS day0, min(ts) AS t0, max(ts) AS t1, count(*) AS n, sum(credits) AS c
+            FROM {{events}}
+            WHERE feature = 'chat' AND operation = 'response' AND session_id IS NOT NULL AND {{where}}
+            GROUP BY session_id""", True),
+    ]
+
+
+def _attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'cw_state'").fetchone()[0])
+
+
+def build_keyed_tables(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
+    """Every keyed table from all events, into the (attached) database `cw_state`."""
+    for t in keyed_tables(config):
+        con.execute(f"CREATE OR REPLACE TABLE cw_state.{t.name} AS " + t.select.format(events="events", where="true"))
+
+
+def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
+    if not _attached(con):  # no cached state was opened for this build: compute it here, in memory
+        con.execute("ATTACH ':memory:' AS cw_state")
+        build_keyed_tables(con, config)
+    cyc = cycle_sql(config)
+    con.execute("CREATE OR REPLACE TEMP VIEW cw_day_member AS SELECT * FROM cw_state.day_member")
+    ops = [OpRow(*r) for r in con.execute("SELECT * FROM cw_state.ops ORDER BY ALL").fetchall()]
     members = [MemberRow(*r) for r in con.execute(f"""
         SELECT {cyc}, team, feature, member, sum(credits), sum(events)::BIGINT
-        FROM cw_day_member GROUP BY ALL ORDER BY ALL""").fetchall()]
+        FROM cw_state.day_member GROUP BY ALL ORDER BY ALL""").fetchall()]
     return Details(ops, members, _sessions(con, config), _batches(con, config), _chats(con, config))
 
 
@@ -171,56 +225,56 @@ def _first(value: str) -> str:
     return f"first({value} ORDER BY ts, event_id)"
 
 
+# One row per image or document session. An upscale (enhancement) is "non-final" when a later generate
+# or edit (create) followed it in the same session: one GROUP BY finds each session's last change, a
+# join counts what came before it.
+_SESSIONS = f"""
+    WITH ev AS (
+      SELECT session_id, feature, team, ts, event_id, day, operation, credits FROM {{events}}
+      WHERE session_id IS NOT NULL AND feature IN ('image', 'compose') AND {{where}}
+    ), s AS (
+      SELECT session_id, feature, min(day) AS day0, {_first("team")} AS team,
+        count(*) FILTER (WHERE operation = 'generate') AS generates,
+        coalesce(sum(credits) FILTER (WHERE operation = 'generate'), 0)
+          - coalesce({_first("credits")} FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
+        count(*) FILTER (WHERE operation = 'edit') AS edits,
+        max(ts) FILTER (WHERE operation IN ('generate', 'edit')) AS last_change,
+        count(*) FILTER (WHERE operation = 'upscale') AS ups,
+        count(*) FILTER (WHERE operation = 'create') AS creates,
+        max(ts) FILTER (WHERE operation = 'create') AS last_create,
+        count(*) FILTER (WHERE operation = 'enhance') AS enh
+      FROM ev GROUP BY session_id, feature
+    ), early AS (
+      SELECT e.session_id, e.feature,
+        count(*) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups,
+        sum(e.credits) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups_credits,
+        count(*) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh,
+        sum(e.credits) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh_credits
+      FROM ev e JOIN s ON e.session_id = s.session_id AND e.feature = s.feature
+      WHERE (e.operation = 'upscale' AND e.ts < s.last_change) OR (e.operation = 'enhance' AND e.ts < s.last_create)
+      GROUP BY e.session_id, e.feature
+    )
+    SELECT s.session_id, s.feature, day0, team, generates, regen_credits, edits, ups, creates, enh,
+           coalesce(early_ups, 0) AS early_ups, coalesce(early_ups_credits, 0) AS early_ups_credits,
+           coalesce(early_enh, 0) AS early_enh, coalesce(early_enh_credits, 0) AS early_enh_credits
+    FROM s LEFT JOIN early ON early.session_id = s.session_id AND early.feature = s.feature"""
+
+
 def _sessions(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[SessionRow]:
     cyc = cycle_sql(config, "day0")
-    # An upscale (enhancement) is "non-final" when a later generate or edit (create) followed it in the
-    # same session: one GROUP BY finds each session's last change, a join counts what came before it.
     return [SessionRow(*r) for r in con.execute(f"""
-        WITH ev AS (
-          SELECT session_id, feature, team, ts, event_id, day, operation, credits FROM events
-          WHERE session_id IS NOT NULL AND feature IN ('image', 'compose')
-        ), s AS (
-          SELECT session_id, feature, min(day) AS day0, {_first("team")} AS team,
-            count(*) FILTER (WHERE operation = 'generate') AS generates,
-            coalesce(sum(credits) FILTER (WHERE operation = 'generate'), 0)
-              - coalesce({_first("credits")} FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
-            count(*) FILTER (WHERE operation = 'edit') AS edits,
-            max(ts) FILTER (WHERE operation IN ('generate', 'edit')) AS last_change,
-            count(*) FILTER (WHERE operation = 'upscale') AS ups,
-            count(*) FILTER (WHERE operation = 'create') AS creates,
-            max(ts) FILTER (WHERE operation = 'create') AS last_create,
-            count(*) FILTER (WHERE operation = 'enhance') AS enh
-          FROM ev GROUP BY session_id, feature
-        ), early AS (
-          SELECT e.session_id, e.feature,
-            count(*) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups,
-            sum(e.credits) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups_credits,
-            count(*) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh,
-            sum(e.credits) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh_credits
-          FROM ev e JOIN s ON e.session_id = s.session_id AND e.feature = s.feature
-          WHERE (e.operation = 'upscale' AND e.ts < s.last_change) OR (e.operation = 'enhance' AND e.ts < s.last_create)
-          GROUP BY e.session_id, e.feature
-        )
-        SELECT {cyc}, team, s.feature, count(*),
+        SELECT {cyc}, team, feature, count(*),
           sum(generates)::BIGINT, sum(greatest(generates - 1, 0))::BIGINT, sum(regen_credits),
-          sum(edits)::BIGINT, sum(ups)::BIGINT,
-          coalesce(sum(early_ups), 0)::BIGINT, coalesce(sum(early_ups_credits), 0),
-          sum(creates)::BIGINT, sum(enh)::BIGINT,
-          coalesce(sum(early_enh), 0)::BIGINT, coalesce(sum(early_enh_credits), 0)
-        FROM s LEFT JOIN early ON early.session_id = s.session_id AND early.feature = s.feature
-        GROUP BY ALL ORDER BY ALL""").fetchall()]
+          sum(edits)::BIGINT, sum(ups)::BIGINT, sum(early_ups)::BIGINT, sum(early_ups_credits),
+          sum(creates)::BIGINT, sum(enh)::BIGINT, sum(early_enh)::BIGINT, sum(early_enh_credits)
+        FROM cw_state.sessions GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _batches(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[BatchRow]:
     cyc = cycle_sql(config, "day0")
     return [BatchRow(*r) for r in con.execute(f"""
-        SELECT {cyc}, team, model, sum(n)::BIGINT, sum(c) FROM (
-          SELECT session_id, model, min(day) AS day0, {_first("team")} AS team,
-                 count(*) AS n, sum(credits) AS c
-          FROM events
-          WHERE feature = 'image' AND operation = 'generate' AND quantity = 1 AND session_id IS NOT NULL
-          GROUP BY session_id, model HAVING count(*) >= 2
-        ) GROUP BY ALL ORDER BY ALL""").fetchall()]
+        SELECT {cyc}, team, model, sum(n)::BIGINT, sum(c) FROM cw_state.batches WHERE n >= 2
+        GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
@@ -229,14 +283,9 @@ def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
     short = int(rec.short_conversation_responses)
     window = float(rec.restart_window_minutes) * 60
     return [ChatRow(*r) for r in con.execute(f"""
-        WITH conv AS (
-          SELECT session_id, {_first("member")} AS member, {_first("team")} AS team,
-                 min(day) AS day0, min(ts) AS t0, max(ts) AS t1, count(*) AS n, sum(credits) AS c
-          FROM events
-          WHERE feature = 'chat' AND operation = 'response' AND session_id IS NOT NULL
-          GROUP BY session_id
-        ), nxt AS (
-          SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0 FROM conv
+        WITH nxt AS (
+          SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0
+          FROM cw_state.conversations
         ), flagged AS (
           SELECT *, n <= {short} AS is_short,
                  n <= {short} AND next_t0 IS NOT NULL AND epoch(next_t0) - epoch(t1) <= {window} AS is_restart

@@ -13,27 +13,17 @@ import contextlib
 import hashlib
 import json
 import pickle
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.config import SiteConfig
 from generator.fileio import write_atomic
 from generator.ingest.exports import ContentHashes, find_exports
-from generator.resources import GUIDES, PACKAGE
+from generator.resources import GUIDES, code_hash
 
 if TYPE_CHECKING:  # imported only to load one: the up-to-date check must not pay for DuckDB and friends
     from generator.report.model import Report
 
-
-
-@cache
-def code_hash() -> str:
-    """Hash of every module of the package: a changed rule or formula must not reuse an old model."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def guide_names(config: SiteConfig) -> list[str]:
