@@ -138,7 +138,8 @@ def _cold(con: duckdb.DuckDBPyConnection, config: SiteConfig,
 
 
 def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
-    """`all_events`: every counted event, its team resolved from `[teams]`, else Unassigned.
+    """`all_events`: every counted event, its team resolved from `[teams]`, else Unassigned, and the
+    export it counts in (`first_file`: the model state finds the events of new exports by it).
 
     (`usage.summarize` narrows it to `events`, those up to as_of, once as_of is known.)"""
     con.execute("CREATE OR REPLACE TEMP TABLE member_teams (member VARCHAR, team VARCHAR)")
@@ -147,5 +148,5 @@ def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP VIEW all_events AS
         SELECT s.event_id, s.ts, s.day, s.member, coalesce(s.team, m.team, 'Unassigned') AS team, s.feature,
-               s.operation, s.model, s.credits, s.quantity, s.session_id, s.knowledge
+               s.operation, s.model, s.credits, s.quantity, s.session_id, s.knowledge, s.first_file
         FROM store s LEFT JOIN member_teams m ON m.member = s.member""")

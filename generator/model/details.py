@@ -149,7 +149,7 @@ def cycle_sql(config: SiteConfig, day: str = "day") -> str:
 # --- the keyed tables behind every figure below -----------------------------------------------
 #
 # Each finer figure is a small GROUP BY over one of these tables, and each table is a function of
-# its partitions: a day (day × feature × team × member), a cycle (the operations), a session (the
+# its partitions: a day (day × feature × team × member, the operations), a session (the
 # image and document sessions, the batch candidates, the chat conversations). A partition's rows
 # depend on that partition's events only, so when an export adds events, recomputing the partitions
 # those events fall in (model/state.py) gives exactly the table a cold build computes.
@@ -165,18 +165,17 @@ class KeyedTable:
 
 
 def keyed_tables(config: SiteConfig) -> list[KeyedTable]:
-    cyc = cycle_sql(config)
     return [
         KeyedTable("day_member", "day", "day", """
             SELECT day, feature, team, member, sum(credits) AS credits, count(*) AS events
             FROM {events} WHERE {where} GROUP BY ALL""", False),
-        KeyedTable("ops", "cycle", cyc, f"""
-            SELECT {cyc} AS cycle, feature, operation, model, knowledge, team, count(*) AS events,
+        KeyedTable("ops", "day", "day", """
+            SELECT day, feature, operation, model, knowledge, team, count(*) AS events,
                    sum(credits) AS credits, sum(quantity) AS quantity,
                    count(*) FILTER (WHERE quantity > 1) AS batch_events,
                    coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0) AS batch_items,
                    coalesce(sum(credits) FILTER (WHERE quantity > 1), 0) AS batch_credits
-            FROM {{events}} WHERE {{where}} GROUP BY ALL""", False),
+            FROM {events} WHERE {where} GROUP BY ALL""", False),
         KeyedTable("sessions", "session_id", "session_id", _SESSIONS, True),
         KeyedTable("batches", "session_id", "session_id", f"""
             SELECT session_id, model, min(day) AS day0, {_first("team")} AS team, count(*) AS n, sum(credits) AS c
@@ -197,10 +196,24 @@ def _attached(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'cw_state'").fetchone()[0])
 
 
+def chat_flags_select(config: SiteConfig, conversations: str = "cw_state.conversations") -> str:
+    """Each conversation flagged short and restarted. Restarted: short, and the same member started the
+    next one (by start, then id) within the restart window. A conversation's flags depend on its
+    member's conversations from it on only, so `conversations` may be any such tail of them."""
+    rec = config.recommendations
+    short = int(rec.short_conversation_responses)
+    window = float(rec.restart_window_minutes) * 60
+    return f"""
+        SELECT session_id, member, team, day0, t0, n, c, n <= {short} AS is_short,
+               n <= {short} AND next_t0 IS NOT NULL AND epoch(next_t0) - epoch(t1) <= {window} AS is_restart
+        FROM (SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0 FROM {conversations})"""
+
+
 def build_keyed_tables(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
     """Every keyed table from all events, into the (attached) database `cw_state`."""
     for t in keyed_tables(config):
         con.execute(f"CREATE OR REPLACE TABLE cw_state.{t.name} AS " + t.select.format(events="events", where="true"))
+    con.execute("CREATE OR REPLACE TABLE cw_state.chat_flags AS " + chat_flags_select(config))
 
 
 def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
@@ -209,7 +222,10 @@ def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
         build_keyed_tables(con, config)
     cyc = cycle_sql(config)
     con.execute("CREATE OR REPLACE TEMP VIEW cw_day_member AS SELECT * FROM cw_state.day_member")
-    ops = [OpRow(*r) for r in con.execute("SELECT * FROM cw_state.ops ORDER BY ALL").fetchall()]
+    ops = [OpRow(*r) for r in con.execute(f"""
+        SELECT {cyc}, feature, operation, model, knowledge, team, sum(events)::BIGINT, sum(credits), sum(quantity),
+               sum(batch_events)::BIGINT, sum(batch_items), sum(batch_credits)
+        FROM cw_state.ops GROUP BY ALL ORDER BY ALL""").fetchall()]
     members = [MemberRow(*r) for r in con.execute(f"""
         SELECT {cyc}, team, feature, member, sum(credits), sum(events)::BIGINT
         FROM cw_state.day_member GROUP BY ALL ORDER BY ALL""").fetchall()]
@@ -278,23 +294,12 @@ def _batches(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[BatchRo
 
 
 def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
-    rec = config.recommendations
     cyc = cycle_sql(config, "day0")
-    short = int(rec.short_conversation_responses)
-    window = float(rec.restart_window_minutes) * 60
     return [ChatRow(*r) for r in con.execute(f"""
-        WITH nxt AS (
-          SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0
-          FROM cw_state.conversations
-        ), flagged AS (
-          SELECT *, n <= {short} AS is_short,
-                 n <= {short} AND next_t0 IS NOT NULL AND epoch(next_t0) - epoch(t1) <= {window} AS is_restart
-          FROM nxt
-        )
         SELECT {cyc}, team, count(*), sum(n)::BIGINT, count(*) FILTER (WHERE is_short),
                count(*) FILTER (WHERE is_restart), coalesce(sum(n) FILTER (WHERE is_restart), 0)::BIGINT,
                coalesce(sum(c) FILTER (WHERE is_restart), 0)
-        FROM flagged GROUP BY ALL ORDER BY ALL""").fetchall()]
+        FROM cw_state.chat_flags GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _segments(ranges: list[Range]) -> tuple[list[tuple[int, dt.date, dt.date]], list[tuple[str, int]]]:
@@ -328,15 +333,16 @@ def top_contributors(con: duckdb.DuckDBPyConnection, ranges: list[Range]) -> dic
     if not ranges:
         return {}
     segs, cover = _segments(ranges)
-    con.execute("CREATE OR REPLACE TEMP TABLE cw_segs (seg INTEGER, first DATE, last DATE)")
-    _insert(con, "cw_segs", segs)
+    # Each segment as its days: the join below is then on equal days, not a range join.
+    con.execute("CREATE OR REPLACE TEMP TABLE cw_segs (seg INTEGER, day DATE)")
+    _insert(con, "cw_segs", [(i, a + dt.timedelta(days=k)) for i, a, b in segs for k in range((b - a).days + 1)])
     con.execute("CREATE OR REPLACE TEMP TABLE cw_ranges (key VARCHAR, seg INTEGER, feature VARCHAR, team VARCHAR)")
     scope = {r.key: (r.feature, r.team) for r in ranges}
     _insert(con, "cw_ranges", [(k, i, *scope[k]) for k, i in cover])
     rows = con.execute("""
         WITH per_seg AS (
           SELECT s.seg, d.feature, d.team, d.member, sum(d.credits) AS credits
-          FROM cw_day_member d JOIN cw_segs s ON d.day BETWEEN s.first AND s.last GROUP BY ALL
+          FROM cw_day_member d JOIN cw_segs s ON d.day = s.day GROUP BY ALL
         ), j AS (
           SELECT r.key, p.feature, p.team, p.member, p.credits
           FROM per_seg p JOIN cw_ranges r ON p.seg = r.seg

@@ -2,12 +2,12 @@
 
 The daily refresh adds an export to a site whose cache already holds everything else. The finer
 figures (operations, members, sessions, batches, conversations) are GROUP BYs over keyed tables
-(`details.keyed_tables`) whose rows each depend on one partition of the events only: a day, a
-cycle, a session. So instead of recomputing them from every event, a build that only *added*
+(`details.keyed_tables`) whose rows each depend on one partition of the events only: a day or a
+session. So instead of recomputing them from every event, a build that only *added*
 exports deletes and recomputes the partitions its new events fall in, and keeps every other row:
 exactly the tables a cold build computes, for the price of the new day. Sessions and conversations
 that cross a cycle boundary are no special case (a session is its own partition); nor is a late
-export into an old cycle (its sessions, days and cycle are recomputed, nothing else).
+export into an old cycle (its days and sessions are recomputed, nothing else).
 
 The state is valid for the exports it records (path → sha256, all still present and unchanged),
 the settings its tables depend on (timezone, cycle start day, `[teams]`, as_of) and Creditwise's
@@ -29,7 +29,7 @@ import duckdb
 
 from generator.config import SiteConfig
 from generator.ingest.sql import quote_sql
-from generator.model.details import build_keyed_tables, keyed_tables
+from generator.model.details import build_keyed_tables, chat_flags_select, keyed_tables
 from generator.resources import code_hash
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ VERSION = "1"
 def state_key(config: SiteConfig) -> str:
     material = {"version": VERSION, "code": code_hash(), "timezone": config.site.timezone,
                 "cycle_start_day": config.site.cycle_start_day, "teams": sorted(config.teams.items()),
-                "as_of": config.site.as_of.isoformat() if config.site.as_of else None}
+                "as_of": config.site.as_of.isoformat() if config.site.as_of else None,
+                "chats": [config.recommendations.short_conversation_responses,
+                          config.recommendations.restart_window_minutes]}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
@@ -104,32 +106,51 @@ class ModelState:
             new_ids = [i for i, p in enumerate(self.paths) if p in set(new_paths)]
         # An event first read from a new export is new (or a copy that now counts there: recomputing
         # its partitions too is harmless). Events after as_of are not in `events`, so not in the delta.
-        con.execute("CREATE OR REPLACE TEMP TABLE cw_delta_ids AS SELECT event_id FROM store WHERE list_contains(?, first_file)",
+        con.execute("CREATE OR REPLACE TEMP TABLE cw_delta AS SELECT * FROM events WHERE list_contains(?, first_file)",
                     [new_ids])
-        con.execute("""CREATE OR REPLACE TEMP TABLE cw_delta AS
-                       SELECT * FROM events WHERE event_id IN (SELECT event_id FROM cw_delta_ids)""")
         tables = keyed_tables(self.config)
-        for t in tables:  # (temp tables first: one transaction may write to one database only)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE cw_touched_{t.name} AS SELECT DISTINCT {t.part_sql} AS p FROM cw_delta")
+        for t in tables:  # (temp tables first: one transaction may write to one database only; no NULL: NOT IN below)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE cw_touched_{t.name} AS
+                            SELECT DISTINCT {t.part_sql} AS p FROM cw_delta WHERE {t.part_sql} IS NOT NULL""")
             self.refreshed[t.name] = con.execute(f"SELECT count(*) FROM cw_touched_{t.name}").fetchone()[0]
-        # One scan each for the events of the touched sessions and of the touched cycles (days lie in
-        # cycles); every partition is then recomputed from those few events.
-        cyc = next(t for t in tables if t.name == "ops")
+        # One scan each for the events of the touched sessions and of the touched days; every
+        # partition is then recomputed from those few events.
         con.execute("""CREATE OR REPLACE TEMP TABLE cw_touched_events AS SELECT * FROM events
-                        WHERE session_id IN (SELECT DISTINCT session_id FROM cw_delta)""")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE cw_touched_cycles AS SELECT * FROM events
-                        WHERE {cyc.part_sql} IN (SELECT p FROM cw_touched_ops)""")
+                       WHERE session_id IN (SELECT DISTINCT session_id FROM cw_delta)""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE cw_touched_days AS SELECT * FROM events
+                       WHERE day IN (SELECT DISTINCT day FROM cw_delta)""")
+        conv = next(t for t in tables if t.name == "conversations")
+        # A conversation's flags depend on its member's next conversation: recompute, for each member
+        # of a touched conversation (before or after), the tail of their conversations from the last
+        # untouched one that starts before the earliest touched one.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE cw_new_conv AS
+            {conv.select.format(events="cw_touched_events", where="true")}""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE cw_flag_bounds AS
+            WITH x AS (
+              SELECT member, min(t0) AS first FROM (
+                SELECT member, t0 FROM cw_state.conversations WHERE session_id IN (SELECT p FROM cw_touched_conversations)
+                UNION ALL SELECT member, t0 FROM cw_new_conv) GROUP BY member
+            )
+            SELECT x.member, coalesce(max(c.t0), any_value(x.first)) AS lo
+            FROM x LEFT JOIN cw_state.conversations c ON c.member = x.member AND c.t0 < x.first
+              AND c.session_id NOT IN (SELECT p FROM cw_touched_conversations)
+            GROUP BY x.member""")
         con.execute("BEGIN")
         for t in tables:
             touched = f"(SELECT p FROM cw_touched_{t.name})"
-            source = "cw_touched_events" if t.by_session else "cw_touched_cycles"
+            source = "cw_touched_events" if t.by_session else "cw_touched_days"
             con.execute(f"DELETE FROM cw_state.{t.name} WHERE {t.part} IN {touched}")
             con.execute(f"INSERT INTO cw_state.{t.name} BY NAME "
                         + t.select.format(events=source, where=f"{t.part_sql} IN {touched}"))
+        con.execute("DELETE FROM cw_state.chat_flags WHERE session_id IN (SELECT p FROM cw_touched_conversations)")
+        con.execute("""DELETE FROM cw_state.chat_flags f USING cw_flag_bounds b
+                       WHERE f.member = b.member AND f.t0 >= b.lo""")
+        tail = """(SELECT c.* FROM cw_state.conversations c JOIN cw_flag_bounds b ON c.member = b.member AND c.t0 >= b.lo)"""
+        con.execute("INSERT INTO cw_state.chat_flags BY NAME " + chat_flags_select(self.config, tail))
         con.execute("UPDATE cw_state.meta SET value = ? WHERE key = 'files'", [json.dumps(self.digests, sort_keys=True)])
         con.execute("COMMIT")
-        for name in [f"cw_touched_{t.name}" for t in tables] + ["cw_touched_events", "cw_touched_cycles", "cw_delta",
-                                                                 "cw_delta_ids"]:
+        for name in [f"cw_touched_{t.name}" for t in tables] + ["cw_touched_events", "cw_touched_days", "cw_delta",
+                                                                 "cw_new_conv", "cw_flag_bounds"]:
             con.execute(f"DROP TABLE {name}")
 
     def _detach(self) -> None:
@@ -150,8 +171,8 @@ class ModelState:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)
             con.execute(f"ATTACH {quote_sql(str(tmp))} AS cw_fresh")
-            for t in keyed_tables(self.config):
-                con.execute(f"CREATE TABLE cw_fresh.{t.name} AS SELECT * FROM cw_state.{t.name}")
+            for name in [t.name for t in keyed_tables(self.config)] + ["chat_flags"]:
+                con.execute(f"CREATE TABLE cw_fresh.{name} AS SELECT * FROM cw_state.{name}")
             con.execute("CREATE TABLE cw_fresh.meta (key VARCHAR, value VARCHAR)")
             con.executemany("INSERT INTO cw_fresh.meta VALUES (?, ?)",
                             [("key", self.key), ("files", json.dumps(self.digests, sort_keys=True))])
