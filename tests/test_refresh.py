@@ -10,9 +10,14 @@ cycle had been reported complete).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import shutil
+import tempfile
 from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from conftest import BASIC_TOML, Site, csv_text, event, tree_bytes
 
@@ -129,6 +134,77 @@ def test_day_by_day_and_a_late_export_give_the_cold_build_byte_for_byte(tmp_path
     january = warm.json("api/months/2026-01.json")
     shutil.rmtree(warm.out)
     before = _cold(tmp_path, "cold-before", files)
-    import json
-
     assert january["used"] == json.loads(before["api/months/2026-01.json"])["used"] + 5.5
+
+
+# --- the invariant, on random data: refreshed keyed tables are the cold ones ------------------
+
+OPS = [("image", "generate"), ("image", "edit"), ("image", "upscale"), ("compose", "create"),
+       ("compose", "enhance"), ("chat", "response")]
+DAYS_OF = st.sampled_from([0, 1, 30, 31, 58, 59])  # a few days, on both sides of two cycle ends
+raw_events = st.lists(
+    # day, minute within the day's first hour (ties are common), member, operation, session, credits,
+    # quantity, export
+    st.tuples(DAYS_OF, st.integers(0, 60), st.integers(0, 3), st.integers(0, len(OPS) - 1),
+              st.integers(0, 12), st.integers(1, 8), st.integers(1, 3), st.integers(0, 3)),
+    min_size=1, max_size=40)
+raw_chats = st.lists(  # conversations: day, start minute, member, responses (1–3), export (a few split over two)
+    st.tuples(DAYS_OF, st.integers(0, 60), st.integers(0, 1), st.integers(1, 3), st.integers(0, 3), st.booleans()),
+    min_size=2, max_size=25)
+
+
+def _details(root: Path):
+    from generator.config import load_config
+    from generator.ingest.load import ingest
+    from generator.report.model import build_report
+
+    config = load_config(root / "site.toml")
+    ingested = ingest(config)
+    try:
+        report = build_report(config, ingested, set())
+        mode = ingested.writers[0].mode
+        ingested.persist()
+    finally:
+        ingested.close()
+    d = report.analytics.details
+    return mode, (d.ops, d.members, d.sessions, d.batches, d.chats, [(c.name, c.used) for c in report.cycles])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(raw_events, raw_chats, st.permutations(range(4)))
+# A short chat, then (in the next export) the same member's next one 10 minutes later: the first becomes a restart.
+@example([(0, 50, 1, 0, 3, 1, 1, 2)], [(0, 0, 0, 1, 0, False), (0, 10, 0, 1, 1, False)], [0, 1, 2, 3])
+def test_refreshed_model_state_equals_a_cold_one(raw, chats, order):
+    """Exports added one at a time (in any order, so old cycles, sessions and conversations get late
+    events) give exactly the keyed tables of a cold build. Minutes collide often: ties in a session's
+    first event and in conversation order are exercised, and short chats restarted within 30 minutes."""
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    files: dict[int, list[dict]] = {i: [] for i in range(4)}
+    for i, (day, minute, member, op, session, credits, qty, file) in enumerate(raw):
+        feature, operation = OPS[op]
+        ts = (start + dt.timedelta(days=day, minutes=minute)).isoformat()
+        sid = f"{feature}-{session}" if session < 2 else f"{feature}-{day}-{session}"  # a few span many days
+        files[file].append(event(f"e{i}", ts, credits, feature, operation, f"m{member}@x", f"t{member % 2}",
+                                 session_id=sid, quantity=str(qty), model=f"k{qty % 2}"))
+    for i, (day, minute, member, responses, file, split) in enumerate(chats):
+        for k in range(responses):
+            ts = (start + dt.timedelta(days=day, minutes=minute + 2 * k)).isoformat()
+            where = (file + k) % 4 if split else file
+            files[where].append(event(f"c{i}-{k}", ts, "0.5", "chat", "response", f"m{member}@x", "t0",
+                                     session_id=f"conv-{i}", model="sage"))
+    with tempfile.TemporaryDirectory() as tmp:
+        warm, cold = Path(tmp) / "warm", Path(tmp) / "cold"
+        for root in (warm, cold):
+            (root / "exports").mkdir(parents=True)
+            (root / "site.toml").write_text(BASIC_TOML)
+        added = 0
+        for k in order:
+            if not files[k]:
+                continue
+            (warm / "exports" / f"f{k}.csv").write_text(csv_text(files[k]))
+            (cold / "exports" / f"f{k}.csv").write_text(csv_text(files[k]))
+            mode, got = _details(warm)
+            assert mode == ("cold" if added == 0 else "refreshed")
+            shutil.rmtree(cold / ".creditwise", ignore_errors=True)
+            assert _details(cold) == ("cold", got)
+            added += 1
