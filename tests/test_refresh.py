@@ -208,3 +208,26 @@ def test_refreshed_model_state_equals_a_cold_one(raw, chats, order):
             shutil.rmtree(cold / ".creditwise", ignore_errors=True)
             assert _details(cold) == ("cold", got)
             added += 1
+
+
+def test_a_rebuilt_event_cache_still_refreshes_the_model_state(tmp_path):
+    """Without events.duckdb the ingest reads every export again (numbering them), yet the model state
+    of the exports it already knew is refreshed for the new one, as exactly as from the cache."""
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    a = [event("a1", "2026-01-01T00:00:00+00:00", 1, "chat", "response", "m0@x", "t0", session_id="X"),
+         event("a2", "2026-01-02T00:00:00+00:00", 3, session_id="img")]
+    b = [event("b1", "2026-01-01T00:10:00+00:00", 1, "chat", "response", "m0@x", "t0", session_id="Y"),
+         event("b2", "2026-01-03T00:00:00+00:00", 4, session_id="img")]
+    for root in (warm, cold):
+        (root / "exports").mkdir(parents=True)
+        (root / "site.toml").write_text(BASIC_TOML)
+        (root / "exports" / "a.csv").write_text(csv_text(a))
+    assert _details(warm)[0] == "cold"
+    (warm / ".creditwise" / "cache" / "events.duckdb").unlink()
+    for root in (warm, cold):
+        (root / "exports" / "b.csv").write_text(csv_text(b))
+    mode, got = _details(warm)
+    assert mode == "refreshed"
+    assert _details(cold) == ("cold", got)
+    # X (1 response) is followed 10 minutes later by the same member's Y: a restart, 1 credit.
+    assert [(c.conversations, c.restarted, c.restarted_credits) for c in got[4]] == [(2, 1, 1)]
