@@ -266,7 +266,10 @@ _SESSIONS = f"""
         sum(e.credits) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups_credits,
         count(*) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh,
         sum(e.credits) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh_credits
-      FROM ev e JOIN s ON e.session_id = s.session_id AND e.feature = s.feature
+      FROM (SELECT session_id, feature, ts, operation, credits FROM ev WHERE operation IN ('upscale', 'enhance')) e
+      JOIN (SELECT session_id, feature, last_change, last_create FROM s
+            WHERE last_change IS NOT NULL OR last_create IS NOT NULL) s
+        ON e.session_id = s.session_id AND e.feature = s.feature
       WHERE (e.operation = 'upscale' AND e.ts < s.last_change) OR (e.operation = 'enhance' AND e.ts < s.last_create)
       GROUP BY e.session_id, e.feature
     )
