@@ -62,15 +62,27 @@ class ModelState:
         self.refreshed: dict[str, int] = {}  # table → partitions recomputed
         self._thread: threading.Thread | None = None
         self._fresh = False
+        self._tmp = self.path.with_name(f"model-state.{os.getpid()}.tmp")
 
     # -- opening ------------------------------------------------------------------------------------
 
     def open(self) -> ModelState:
         if self.digests and self.path.exists() and self._attach_cached():
             return self
-        self.con.execute("ATTACH ':memory:' AS cw_state")
+        if not self.digests:  # an ingest without a cache: the tables live in memory, for this build only
+            self.con.execute("ATTACH ':memory:' AS cw_state")
+            build_keyed_tables(self.con, self.config)
+            return self
+        # Computed straight into a new file beside the cache (DuckDB may evict its pages, which memory
+        # tables could only spill), renamed over the old one once the model is done with it.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp.unlink(missing_ok=True)
+        self.con.execute(f"ATTACH {quote_sql(str(self._tmp))} AS cw_state")
         build_keyed_tables(self.con, self.config)
-        self._fresh = bool(self.digests)  # written to the cache later (never for an ingest without one)
+        self.con.execute("CREATE TABLE cw_state.meta (key VARCHAR, value VARCHAR)")
+        self.con.executemany("INSERT INTO cw_state.meta VALUES (?, ?)",
+                             [("key", self.key), ("files", json.dumps(self.digests, sort_keys=True))])
+        self._fresh = True
         return self
 
     def _attach_cached(self) -> bool:
@@ -160,26 +172,17 @@ class ModelState:
     # -- writing a fresh copy -----------------------------------------------------------------------
 
     def persist(self) -> None:
-        """Write freshly computed tables to the cache in the background (pages render meanwhile)."""
+        """Finish a freshly computed file in the background (pages render meanwhile)."""
         if self._fresh and self._thread is None:
             self._thread = threading.Thread(target=self._write, args=(self.con.cursor(),), daemon=True)
             self._thread.start()
 
     def _write(self, con: duckdb.DuckDBPyConnection) -> None:
-        tmp = self.path.with_name(f"model-state.{os.getpid()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.unlink(missing_ok=True)
-            con.execute(f"ATTACH {quote_sql(str(tmp))} AS cw_fresh")
-            for name in [t.name for t in keyed_tables(self.config)] + ["chat_flags"]:
-                con.execute(f"CREATE TABLE cw_fresh.{name} AS SELECT * FROM cw_state.{name}")
-            con.execute("CREATE TABLE cw_fresh.meta (key VARCHAR, value VARCHAR)")
-            con.executemany("INSERT INTO cw_fresh.meta VALUES (?, ?)",
-                            [("key", self.key), ("files", json.dumps(self.digests, sort_keys=True))])
-            con.execute("DETACH cw_fresh")
-            tmp.replace(self.path)
+            con.execute("DETACH cw_state")  # checkpoints: the file is complete
+            self._tmp.replace(self.path)
         except BaseException:  # an optimisation only: the next build computes the tables again
-            tmp.unlink(missing_ok=True)
+            self._tmp.unlink(missing_ok=True)
         finally:
             con.close()
 
@@ -188,6 +191,8 @@ class ModelState:
             self._thread.join()
             self._thread = None
         self._detach()
+        if self._fresh:
+            self._tmp.unlink(missing_ok=True)  # a build that failed before persist(): no half-made state
 
 
 def open_state(config: SiteConfig, ingested: Ingested) -> ModelState:
