@@ -51,12 +51,16 @@ def load(config: SiteConfig, key: str) -> Report | None:
 
     try:
         with _path(config).open("rb") as fh:
-            stored_key, report = pickle.load(fh)
+            # The key is pickled first and alone: a refresh (new key) reads 70 bytes, not the whole model.
+            if pickle.load(fh) != key:
+                return None
+            report = pickle.load(fh)
     except Exception:  # absent, truncated or from another version: rebuild
         return None
-    return report if stored_key == key and isinstance(report, Report) else None
+    return report if isinstance(report, Report) else None
 
 
 def save(config: SiteConfig, key: str, report: Report) -> None:
+    payload = pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
     with contextlib.suppress(OSError):  # a read-only site folder: no cache, same result
-        write_atomic(_path(config), pickle.dumps((key, report), protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomic(_path(config), payload)
