@@ -231,3 +231,27 @@ def test_a_rebuilt_event_cache_still_refreshes_the_model_state(tmp_path):
     assert _details(cold) == ("cold", got)
     # X (1 response) is followed 10 minutes later by the same member's Y: a restart, 1 credit.
     assert [(c.conversations, c.restarted, c.restarted_credits) for c in got[4]] == [(2, 1, 1)]
+
+
+def test_a_new_export_with_a_quarantined_row_still_refreshes_exactly(tmp_path):
+    """A bad row makes the ingest read every export again (to name its line); the model state is
+    still refreshed from the new export's good rows only, and the quarantined row counts nowhere."""
+    toml = BASIC_TOML.replace('exports = ["exports/*.csv"]', 'exports = ["exports/*.csv"]\non_error = "quarantine"')
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    a = [event("a1", "2026-01-05T09:00:00+00:00", 2, "compose", "enhance", session_id="doc"),
+         event("a2", "2026-01-05T10:00:00+00:00", 5, "compose", "create", session_id="doc")]
+    b = [event("b1", "2026-01-05T08:00:00+00:00", 2, "compose", "enhance", session_id="doc"),
+         event("b2", "2026-01-06T08:00:00+00:00", "lots", "compose", "enhance", session_id="doc")]
+    for root in (warm, cold):
+        (root / "exports").mkdir(parents=True)
+        (root / "site.toml").write_text(toml)
+        (root / "exports" / "a.csv").write_text(csv_text(a))
+    assert _details(warm)[0] == "cold"
+    for root in (warm, cold):
+        (root / "exports" / "b.csv").write_text(csv_text(b))
+    mode, got = _details(warm)
+    assert mode == "refreshed"
+    assert _details(cold) == ("cold", got)
+    # Both enhancements (2 + 2 credits) came before the document's final create at 10:00; b2 is left out.
+    (session,) = got[2]
+    assert (session.enhances, session.enhances_before_final, session.enhances_before_final_credits) == (2, 2, 4)
