@@ -88,3 +88,18 @@ def test_the_default_follows_the_machine(site):
     # 80 % of what is available now (give or take what other processes did in between), never a fixed 1.5 GB.
     assert abs(int(limit.value[:-1]) - 0.8 * available) < 0.1 * available
     assert "available" in limit.source
+
+
+def test_running_out_of_memory_in_the_model_is_the_same_clear_error(site):
+    """The events come from the cache (the ingest needs almost nothing), the model runs out."""
+    _many_events(site)
+    assert _build(site, {}).returncode == 0
+    for name in ("report.pickle", "model-state.duckdb"):
+        (site.root / ".creditwise" / "cache" / name).unlink()
+    shutil.rmtree(site.out)
+    run = _build(site, {ENV: "8MB"})
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"site.toml: data.memory_limit: the exports need more memory than the environment "
+                                 f"variable {ENV} (8MB) allows")
+    assert not site.out.exists()
