@@ -63,9 +63,20 @@ class SiteSection(Section):
         return v if v.endswith("/") else v + "/"
 
 
+MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
 class DataSection(Section):
     exports: list[str] = Field(min_length=1)
     on_error: Literal["fail", "quarantine"] = "fail"
+    memory_limit: str | None = None  # the most memory DuckDB may use (e.g. "8GB"); unset: sized to the machine
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, v: str | None) -> str | None:
+        if v is not None and not MEMORY_SIZE.match(v):
+            raise ValueError("must be a size with a unit, e.g. '8GB', '512MB' or '2GiB'")
+        return v.strip() if v is not None else None
 
 
 class Tier(Section):

@@ -11,7 +11,6 @@ reads only new files. Credits are DECIMAL, so sums are exact.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import duckdb
@@ -20,7 +19,8 @@ from generator.config import SiteConfig
 from generator.errors import DataError, Problem
 from generator.ingest.diagnostics import Diagnostics
 from generator.ingest.exports import ExportFile, FileStats, find_exports
-from generator.ingest.sql import EVENT_COLUMNS, aggregate, conflicting_ids, fast_read, quote_sql, source_sql
+from generator.ingest.memory import MemoryLimit, configure, out_of_memory
+from generator.ingest.sql import EVENT_COLUMNS, aggregate, conflicting_ids, fast_read, source_sql
 from generator.ingest.store import EventStore, StoreState
 
 SHOWN_ERRORS = 20
@@ -36,6 +36,8 @@ class Ingested:
     warnings: list[str] = field(default_factory=list)
     cache: str = "cold"  # cold | incremental | reused: how much of the cache this build could use
     store: EventStore | None = None
+    memory: MemoryLimit | None = None  # the limit DuckDB works within (named if it runs out)
+    writers: list = field(default_factory=list)  # later caches of this build (persist() then finish())
 
     @property
     def rows_read(self) -> int:
@@ -45,9 +47,13 @@ class Ingested:
         """Start writing the cache in the background; the report no longer needs the connection's CPU."""
         if self.store is not None:
             self.store.persist()
+        for writer in self.writers:
+            writer.persist()
 
     def close(self) -> None:
         """Finish writing the cache (it is written while pages render), then close."""
+        for writer in self.writers:
+            writer.finish()
         if self.store is not None:
             self.store.finish()
         self.con.close()
@@ -62,17 +68,14 @@ def ingest(config: SiteConfig, strict: bool = False, use_cache: bool = True) -> 
     if strict and warnings:
         raise DataError([Problem(config.path.name, None, "data.exports", w.split(": ", 2)[-1]) for w in warnings])
     con = duckdb.connect(":memory:")
-    # Bounded memory: past the limit DuckDB spills to disk. Measured on 10 M events, the limit also
-    # made the GROUP BY faster (12 s instead of 25 s) than letting the hash tables grow to 3 GB.
-    spill = config.cache_dir.parent / "tmp"
-    spill.mkdir(parents=True, exist_ok=True)
-    con.execute(f"SET memory_limit = '{os.environ.get('CREDITWISE_MEMORY_LIMIT', '1536MB')}'")
-    con.execute(f"SET temp_directory = {quote_sql(str(spill))}")
-    con.execute(f"SET TimeZone = '{config.site.timezone}'")
-    con.execute("SET preserve_insertion_order = false")
-    con.execute("SET enable_progress_bar = false")  # it would draw on stdout in the middle of our output
-    store = EventStore(config, exports, con) if use_cache else None
+    limit = None
     try:
+        # Memory sized to the machine (or set for it); past the limit DuckDB spills to .creditwise/tmp/.
+        limit = configure(con, config, config.cache_dir.parent / "tmp")
+        con.execute(f"SET TimeZone = '{config.site.timezone}'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = false")  # it would draw on stdout in the middle of our output
+        store = EventStore(config, exports, con) if use_cache else None
         state = store.open() if store else StoreState.COLD
         if state is StoreState.REUSED:
             result = Ingested(con, store.file_stats(), store.problems(), warnings, "reused", store)
@@ -83,6 +86,12 @@ def ingest(config: SiteConfig, strict: bool = False, use_cache: bool = True) -> 
             if store:
                 store.save_later(files, problems, conflicts)
             result = Ingested(con, files, problems, warnings, "cold", store)
+        result.memory = limit
+        if not (result.quarantined and config.data.on_error == "fail"):
+            _events_view(con, config)
+    except duckdb.OutOfMemoryException as exc:
+        con.close()
+        raise out_of_memory(config, limit, exc) from None
     except BaseException:
         con.close()  # a long-lived preview server must not keep a connection per failed build
         raise
@@ -90,7 +99,6 @@ def ingest(config: SiteConfig, strict: bool = False, use_cache: bool = True) -> 
         shown = sorted(result.quarantined, key=lambda p: (p.file, p.line or 0))[:SHOWN_ERRORS]
         result.close()
         raise DataError(shown, total=len(result.quarantined))
-    _events_view(con, config)
     return result
 
 
@@ -130,7 +138,8 @@ def _cold(con: duckdb.DuckDBPyConnection, config: SiteConfig,
 
 
 def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
-    """`all_events`: every counted event, its team resolved from `[teams]`, else Unassigned.
+    """`all_events`: every counted event, its team resolved from `[teams]`, else Unassigned, and the
+    export it counts in (`first_file`: the model state finds the events of new exports by it).
 
     (`usage.summarize` narrows it to `events`, those up to as_of, once as_of is known.)"""
     con.execute("CREATE OR REPLACE TEMP TABLE member_teams (member VARCHAR, team VARCHAR)")
@@ -139,5 +148,5 @@ def _events_view(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP VIEW all_events AS
         SELECT s.event_id, s.ts, s.day, s.member, coalesce(s.team, m.team, 'Unassigned') AS team, s.feature,
-               s.operation, s.model, s.credits, s.quantity, s.session_id, s.knowledge
+               s.operation, s.model, s.credits, s.quantity, s.session_id, s.knowledge, s.first_file
         FROM store s LEFT JOIN member_teams m ON m.member = s.member""")

@@ -112,8 +112,12 @@ class EventStore:
             return self._give_up()
         if self.con.execute("SELECT count(*) FROM g WHERE bad").fetchone()[0]:
             return self._give_up()  # bad rows need their lines named: the full path does that
+        # The cached events that share an id with a new one, read once (one narrow scan of the ids):
+        # the clash check, the insert and the first-file update below then join this handful of rows.
+        self.con.execute("""CREATE OR REPLACE TEMP TABLE cw_known AS
+            SELECT * FROM cache.store WHERE event_id IN (SELECT event_id FROM g WHERE is_event)""")
         clash = self.con.execute("""
-            SELECT count(*) FROM g JOIN cache.store s USING (event_id)
+            SELECT count(*) FROM g JOIN cw_known s USING (event_id)
             WHERE g.is_event AND hash(g.ts, g.member, g.team, g.feature, g.operation, g.model, g.credits, g.quantity,
                                       g.session_id, g.knowledge)
                               <> hash(s.ts, s.member, s.team, s.feature, s.operation, s.model, s.credits, s.quantity,
@@ -126,19 +130,22 @@ class EventStore:
         path_of = path_list(new)  # g's file ids are positions in `new`; the cache keeps paths
         self.con.execute("BEGIN")
         self.con.execute(f"""INSERT INTO cache.store SELECT {EVENT_COLUMNS}, {path_of}[first_file + 1] FROM g
-            WHERE is_event AND event_id NOT IN (SELECT event_id FROM cache.store)""")
+            WHERE is_event AND event_id NOT IN (SELECT event_id FROM cw_known)""")
         # Each event counts in the first file by path, whatever the order files arrived in.
         self.con.execute(f"""UPDATE cache.store s SET first_file = {path_of}[g.first_file + 1] FROM g
-            WHERE g.is_event AND g.event_id = s.event_id AND {path_of}[g.first_file + 1] < s.first_file""")
+            WHERE g.is_event AND g.event_id = s.event_id AND {path_of}[g.first_file + 1] < s.first_file
+              AND g.event_id IN (SELECT event_id FROM cw_known)""")
         for i, e in enumerate(new):
             rows = rows_of[i]
             self.con.execute("INSERT INTO cache.files VALUES (?, ?, ?, ?, 0)",
                              [str(e.path), e.shown, self.digests[str(e.path)], rows])
         self.con.execute("COMMIT")
+        self.con.execute("DROP TABLE cw_known")
         self._use_cached_store()
         return True
 
     def _give_up(self) -> bool:
+        self.con.execute("DROP TABLE IF EXISTS cw_known")
         self._detach()
         self.con.execute("DROP TABLE IF EXISTS g")
         return False

@@ -146,92 +146,163 @@ def cycle_sql(config: SiteConfig, day: str = "day") -> str:
     return f"strftime({day} - INTERVAL {back} DAY, '%Y-%m')" if back else f"strftime({day}, '%Y-%m')"
 
 
+# --- the keyed tables behind every figure below -----------------------------------------------
+#
+# Each finer figure is a small GROUP BY over one of these tables, and each table is a function of
+# its partitions: a day (day × feature × team × member, the operations), a session (the
+# image and document sessions, the batch candidates, the chat conversations). A partition's rows
+# depend on that partition's events only, so when an export adds events, recomputing the partitions
+# those events fall in (model/state.py) gives exactly the table a cold build computes.
+
+
+@dataclass(frozen=True)
+class KeyedTable:
+    name: str
+    part: str  # the table's partition column; `part_sql` computes it from an event
+    part_sql: str
+    select: str  # SELECT over `{events}` (the events, or a subset) with a `{where}` slot narrowing it to some partitions
+    by_session: bool  # partitioned by session (else by day or cycle)
+
+
+def keyed_tables(config: SiteConfig) -> list[KeyedTable]:
+    return [
+        KeyedTable("day_member", "day", "day", """
+            SELECT day, feature, team, member, sum(credits) AS credits, count(*) AS events
+            FROM {events} WHERE {where} GROUP BY ALL""", False),
+        KeyedTable("ops", "day", "day", """
+            SELECT day, feature, operation, model, knowledge, team, count(*) AS events,
+                   sum(credits) AS credits, sum(quantity) AS quantity,
+                   count(*) FILTER (WHERE quantity > 1) AS batch_events,
+                   coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0) AS batch_items,
+                   coalesce(sum(credits) FILTER (WHERE quantity > 1), 0) AS batch_credits
+            FROM {events} WHERE {where} GROUP BY ALL""", False),
+        KeyedTable("sessions", "session_id", "session_id", _SESSIONS, True),
+        KeyedTable("batches", "session_id", "session_id", f"""
+            SELECT session_id, model, min(day) AS day0, {_first("team")} AS team, count(*) AS n, sum(credits) AS c
+            FROM {{events}}
+            WHERE feature = 'image' AND operation = 'generate' AND quantity = 1 AND session_id IS NOT NULL
+              AND {{where}}
+            GROUP BY session_id, model""", True),
+        KeyedTable("conversations", "session_id", "session_id", f"""
+            SELECT session_id, {_first("member")} AS member, {_first("team")} AS team,
+                   min(day) AS day0, min(ts) AS t0, max(ts) AS t1, count(*) AS n, sum(credits) AS c
+            FROM {{events}}
+            WHERE feature = 'chat' AND operation = 'response' AND session_id IS NOT NULL AND {{where}}
+            GROUP BY session_id""", True),
+    ]
+
+
+def _attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'cw_state'").fetchone()[0])
+
+
+def chat_flags_select(config: SiteConfig, conversations: str = "cw_state.conversations") -> str:
+    """Each conversation flagged short and restarted. Restarted: short, and the same member started the
+    next one (by start, then id) within the restart window. A conversation's flags depend on its
+    member's conversations from it on only, so `conversations` may be any such tail of them."""
+    rec = config.recommendations
+    short = int(rec.short_conversation_responses)
+    window = float(rec.restart_window_minutes) * 60
+    return f"""
+        SELECT session_id, member, team, day0, t0, n, c, n <= {short} AS is_short,
+               n <= {short} AND next_t0 IS NOT NULL AND epoch(next_t0) - epoch(t1) <= {window} AS is_restart
+        FROM (SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0 FROM {conversations})"""
+
+
+def build_keyed_tables(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> None:
+    """Every keyed table from all events, into the (attached) database `cw_state`."""
+    for t in keyed_tables(config):
+        con.execute(f"CREATE OR REPLACE TABLE cw_state.{t.name} AS " + t.select.format(events="events", where="true"))
+    con.execute("CREATE OR REPLACE TABLE cw_state.chat_flags AS " + chat_flags_select(config))
+
+
 def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
+    if not _attached(con):  # no cached state was opened for this build: compute it here, in memory
+        con.execute("ATTACH ':memory:' AS cw_state")
+        build_keyed_tables(con, config)
     cyc = cycle_sql(config)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE cw_day_member AS
-        SELECT day, feature, team, member, sum(credits) AS credits, count(*) AS events FROM events GROUP BY ALL""")
+    con.execute("CREATE OR REPLACE TEMP VIEW cw_day_member AS SELECT * FROM cw_state.day_member")
     ops = [OpRow(*r) for r in con.execute(f"""
-        SELECT {cyc}, feature, operation, model, knowledge, team, count(*), sum(credits), sum(quantity),
-               count(*) FILTER (WHERE quantity > 1), coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0),
-               coalesce(sum(credits) FILTER (WHERE quantity > 1), 0)
-        FROM events GROUP BY ALL ORDER BY ALL""").fetchall()]
+        SELECT {cyc}, feature, operation, model, knowledge, team, sum(events)::BIGINT, sum(credits), sum(quantity),
+               sum(batch_events)::BIGINT, sum(batch_items), sum(batch_credits)
+        FROM cw_state.ops GROUP BY ALL ORDER BY ALL""").fetchall()]
     members = [MemberRow(*r) for r in con.execute(f"""
         SELECT {cyc}, team, feature, member, sum(credits), sum(events)::BIGINT
-        FROM cw_day_member GROUP BY ALL ORDER BY ALL""").fetchall()]
+        FROM cw_state.day_member GROUP BY ALL ORDER BY ALL""").fetchall()]
     return Details(ops, members, _sessions(con, config), _batches(con, config), _chats(con, config))
+
+
+# Spillable forms only: counts and sums instead of per-session lists. A list() keeps every group's
+# rows in memory beside the hash table; measured on 1 M events, the list form of the session query ran
+# out of memory at a 120 MB limit where this form spills and finishes with the same rows.
+# `_first` picks the value of a session's first event (ties on the instant: the smaller event_id).
+# (arg_min over an {ts, event_id} struct gives the same rows but was slower here.)
+def _first(value: str) -> str:
+    return f"first({value} ORDER BY ts, event_id)"
+
+
+# One row per image or document session. An upscale (enhancement) is "non-final" when a later generate
+# or edit (create) followed it in the same session: one GROUP BY finds each session's last change, a
+# join counts what came before it.
+_SESSIONS = f"""
+    WITH ev AS (
+      SELECT session_id, feature, team, ts, event_id, day, operation, credits FROM {{events}}
+      WHERE session_id IS NOT NULL AND feature IN ('image', 'compose') AND {{where}}
+    ), s AS (
+      SELECT session_id, feature, min(day) AS day0, {_first("team")} AS team,
+        count(*) FILTER (WHERE operation = 'generate') AS generates,
+        coalesce(sum(credits) FILTER (WHERE operation = 'generate'), 0)
+          - coalesce({_first("credits")} FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
+        count(*) FILTER (WHERE operation = 'edit') AS edits,
+        max(ts) FILTER (WHERE operation IN ('generate', 'edit')) AS last_change,
+        count(*) FILTER (WHERE operation = 'upscale') AS ups,
+        count(*) FILTER (WHERE operation = 'create') AS creates,
+        max(ts) FILTER (WHERE operation = 'create') AS last_create,
+        count(*) FILTER (WHERE operation = 'enhance') AS enh
+      FROM ev GROUP BY session_id, feature
+    ), early AS (
+      SELECT e.session_id, e.feature,
+        count(*) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups,
+        sum(e.credits) FILTER (WHERE e.operation = 'upscale' AND e.ts < s.last_change) AS early_ups_credits,
+        count(*) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh,
+        sum(e.credits) FILTER (WHERE e.operation = 'enhance' AND e.ts < s.last_create) AS early_enh_credits
+      FROM (SELECT session_id, feature, ts, operation, credits FROM ev WHERE operation IN ('upscale', 'enhance')) e
+      JOIN (SELECT session_id, feature, last_change, last_create FROM s
+            WHERE last_change IS NOT NULL OR last_create IS NOT NULL) s
+        ON e.session_id = s.session_id AND e.feature = s.feature
+      WHERE (e.operation = 'upscale' AND e.ts < s.last_change) OR (e.operation = 'enhance' AND e.ts < s.last_create)
+      GROUP BY e.session_id, e.feature
+    )
+    SELECT s.session_id, s.feature, day0, team, generates, regen_credits, edits, ups, creates, enh,
+           coalesce(early_ups, 0) AS early_ups, coalesce(early_ups_credits, 0) AS early_ups_credits,
+           coalesce(early_enh, 0) AS early_enh, coalesce(early_enh_credits, 0) AS early_enh_credits
+    FROM s LEFT JOIN early ON early.session_id = s.session_id AND early.feature = s.feature"""
 
 
 def _sessions(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[SessionRow]:
     cyc = cycle_sql(config, "day0")
-    # Lists of (ts, credits) per session let one GROUP BY find the upscales and enhancements that a
-    # later change in the same session made redundant, without a second pass over the events.
     return [SessionRow(*r) for r in con.execute(f"""
-        WITH s AS (
-          SELECT session_id, feature, min(day) AS day0, first(team ORDER BY ts, event_id) AS team,
-            count(*) FILTER (WHERE operation = 'generate') AS generates,
-            coalesce(sum(credits) FILTER (WHERE operation = 'generate'), 0)
-              - coalesce(first(credits ORDER BY ts, event_id) FILTER (WHERE operation = 'generate'), 0) AS regen_credits,
-            count(*) FILTER (WHERE operation = 'edit') AS edits,
-            max(ts) FILTER (WHERE operation IN ('generate', 'edit')) AS last_change,
-            list({{'ts': ts, 'c': credits}}) FILTER (WHERE operation = 'upscale') AS ups,
-            count(*) FILTER (WHERE operation = 'create') AS creates,
-            max(ts) FILTER (WHERE operation = 'create') AS last_create,
-            list({{'ts': ts, 'c': credits}}) FILTER (WHERE operation = 'enhance') AS enh
-          FROM events
-          WHERE session_id IS NOT NULL AND feature IN ('image', 'compose')
-          GROUP BY session_id, feature
-        ), f AS (
-          SELECT *, list_filter(ups, lambda x: x.ts < last_change) AS early_ups,
-                    list_filter(enh, lambda x: x.ts < last_create) AS early_enh
-          FROM s
-        )
         SELECT {cyc}, team, feature, count(*),
           sum(generates)::BIGINT, sum(greatest(generates - 1, 0))::BIGINT, sum(regen_credits),
-          sum(edits)::BIGINT, coalesce(sum(len(ups)), 0)::BIGINT,
-          coalesce(sum(len(early_ups)), 0)::BIGINT,
-          coalesce(sum(list_sum(list_transform(early_ups, lambda x: x.c))), 0),
-          sum(creates)::BIGINT, coalesce(sum(len(enh)), 0)::BIGINT,
-          coalesce(sum(len(early_enh)), 0)::BIGINT,
-          coalesce(sum(list_sum(list_transform(early_enh, lambda x: x.c))), 0)
-        FROM f GROUP BY ALL ORDER BY ALL""").fetchall()]
+          sum(edits)::BIGINT, sum(ups)::BIGINT, sum(early_ups)::BIGINT, sum(early_ups_credits),
+          sum(creates)::BIGINT, sum(enh)::BIGINT, sum(early_enh)::BIGINT, sum(early_enh_credits)
+        FROM cw_state.sessions GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _batches(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[BatchRow]:
     cyc = cycle_sql(config, "day0")
     return [BatchRow(*r) for r in con.execute(f"""
-        SELECT {cyc}, team, model, sum(n)::BIGINT, sum(c) FROM (
-          SELECT session_id, model, min(day) AS day0, first(team ORDER BY ts, event_id) AS team,
-                 count(*) AS n, sum(credits) AS c
-          FROM events
-          WHERE feature = 'image' AND operation = 'generate' AND quantity = 1 AND session_id IS NOT NULL
-          GROUP BY session_id, model HAVING count(*) >= 2
-        ) GROUP BY ALL ORDER BY ALL""").fetchall()]
+        SELECT {cyc}, team, model, sum(n)::BIGINT, sum(c) FROM cw_state.batches WHERE n >= 2
+        GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _chats(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> list[ChatRow]:
-    rec = config.recommendations
     cyc = cycle_sql(config, "day0")
-    short = int(rec.short_conversation_responses)
-    window = float(rec.restart_window_minutes) * 60
     return [ChatRow(*r) for r in con.execute(f"""
-        WITH conv AS (
-          SELECT session_id, first(member ORDER BY ts, event_id) AS member, first(team ORDER BY ts, event_id) AS team,
-                 min(day) AS day0, min(ts) AS t0, max(ts) AS t1, count(*) AS n, sum(credits) AS c
-          FROM events
-          WHERE feature = 'chat' AND operation = 'response' AND session_id IS NOT NULL
-          GROUP BY session_id
-        ), nxt AS (
-          SELECT *, lead(t0) OVER (PARTITION BY member ORDER BY t0, session_id) AS next_t0 FROM conv
-        ), flagged AS (
-          SELECT *, n <= {short} AS is_short,
-                 n <= {short} AND next_t0 IS NOT NULL AND epoch(next_t0) - epoch(t1) <= {window} AS is_restart
-          FROM nxt
-        )
         SELECT {cyc}, team, count(*), sum(n)::BIGINT, count(*) FILTER (WHERE is_short),
                count(*) FILTER (WHERE is_restart), coalesce(sum(n) FILTER (WHERE is_restart), 0)::BIGINT,
                coalesce(sum(c) FILTER (WHERE is_restart), 0)
-        FROM flagged GROUP BY ALL ORDER BY ALL""").fetchall()]
+        FROM cw_state.chat_flags GROUP BY ALL ORDER BY ALL""").fetchall()]
 
 
 def _segments(ranges: list[Range]) -> tuple[list[tuple[int, dt.date, dt.date]], list[tuple[str, int]]]:
@@ -265,15 +336,16 @@ def top_contributors(con: duckdb.DuckDBPyConnection, ranges: list[Range]) -> dic
     if not ranges:
         return {}
     segs, cover = _segments(ranges)
-    con.execute("CREATE OR REPLACE TEMP TABLE cw_segs (seg INTEGER, first DATE, last DATE)")
-    _insert(con, "cw_segs", segs)
+    # Each segment as its days: the join below is then on equal days, not a range join.
+    con.execute("CREATE OR REPLACE TEMP TABLE cw_segs (seg INTEGER, day DATE)")
+    _insert(con, "cw_segs", [(i, a + dt.timedelta(days=k)) for i, a, b in segs for k in range((b - a).days + 1)])
     con.execute("CREATE OR REPLACE TEMP TABLE cw_ranges (key VARCHAR, seg INTEGER, feature VARCHAR, team VARCHAR)")
     scope = {r.key: (r.feature, r.team) for r in ranges}
     _insert(con, "cw_ranges", [(k, i, *scope[k]) for k, i in cover])
     rows = con.execute("""
         WITH per_seg AS (
           SELECT s.seg, d.feature, d.team, d.member, sum(d.credits) AS credits
-          FROM cw_day_member d JOIN cw_segs s ON d.day BETWEEN s.first AND s.last GROUP BY ALL
+          FROM cw_day_member d JOIN cw_segs s ON d.day = s.day GROUP BY ALL
         ), j AS (
           SELECT r.key, p.feature, p.team, p.member, p.credits
           FROM per_seg p JOIN cw_ranges r ON p.seg = r.seg

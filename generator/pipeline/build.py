@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from generator.charts.cache import ChartStats, render_charts
 from generator.config import SiteConfig
 from generator.errors import DataError, Problem
 from generator.ingest.load import ingest
+from generator.ingest.memory import out_of_memory
 from generator.pipeline import stamp as build_stamp
 from generator.pipeline.output import refuse_unsafe_output
 from generator.report import cache as model_cache
@@ -76,6 +81,8 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         return BuildResult(out_dir, report, SiteFiles(), timings, up_to_date=True)
+    if report is None:  # the data changed, so charts will be drawn: load the drawing code meanwhile
+        _prefetch_chart_drawing()
     with _timed(timings, "guides", progress):  # before the data: a guide's config error stops the build early
         guides = load_guides(config)
     with _timed(timings, "ingest", progress):
@@ -83,7 +90,10 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     try:
         if ingested is not None:
             with _timed(timings, "model", progress):
-                report = build_report(config, ingested, {g.slug for g in guides})
+                try:
+                    report = build_report(config, ingested, {g.slug for g in guides})
+                except duckdb.OutOfMemoryException as exc:
+                    raise out_of_memory(config, ingested.memory, exc) from None
             ingested.persist()  # the ingest cache is written while charts and pages render
             model_cache.save(config, key, report)
         if strict and report.warnings:
@@ -103,6 +113,15 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
             with _timed(timings, "cache", progress):
                 ingested.close()
     return BuildResult(out_dir, report, files, timings, guides, chart_svgs, chart_stats)
+
+
+def _prefetch_chart_drawing() -> None:
+    """Import the chart drawing code (Matplotlib: ~0.5 s) in a thread while DuckDB ingests and models.
+
+    DuckDB releases the GIL while a query runs, so on a second core the import is free; the charts
+    stage's own import then finds the module loaded (or waits for the thread's import to finish).
+    A build whose report came from the cache skips this: its charts may all be cached."""
+    threading.Thread(target=importlib.import_module, args=("generator.charts.draw",), daemon=True).start()
 
 
 def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],

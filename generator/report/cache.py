@@ -13,27 +13,17 @@ import contextlib
 import hashlib
 import json
 import pickle
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.config import SiteConfig
 from generator.fileio import write_atomic
 from generator.ingest.exports import ContentHashes, find_exports
-from generator.resources import GUIDES, PACKAGE
+from generator.resources import GUIDES, code_hash
 
 if TYPE_CHECKING:  # imported only to load one: the up-to-date check must not pay for DuckDB and friends
     from generator.report.model import Report
 
-
-
-@cache
-def code_hash() -> str:
-    """Hash of every module of the package: a changed rule or formula must not reuse an old model."""
-    digest = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def guide_names(config: SiteConfig) -> list[str]:
@@ -61,12 +51,16 @@ def load(config: SiteConfig, key: str) -> Report | None:
 
     try:
         with _path(config).open("rb") as fh:
-            stored_key, report = pickle.load(fh)
+            # The key is pickled first and alone: a refresh (new key) reads 70 bytes, not the whole model.
+            if pickle.load(fh) != key:
+                return None
+            report = pickle.load(fh)
     except Exception:  # absent, truncated or from another version: rebuild
         return None
-    return report if stored_key == key and isinstance(report, Report) else None
+    return report if isinstance(report, Report) else None
 
 
 def save(config: SiteConfig, key: str, report: Report) -> None:
+    payload = pickle.dumps(key, protocol=pickle.HIGHEST_PROTOCOL) + pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
     with contextlib.suppress(OSError):  # a read-only site folder: no cache, same result
-        write_atomic(_path(config), pickle.dumps((key, report), protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomic(_path(config), payload)
