@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 import time
@@ -121,7 +122,13 @@ def _prefetch_chart_drawing() -> None:
     DuckDB releases the GIL while a query runs, so on a second core the import is free; the charts
     stage's own import then finds the module loaded (or waits for the thread's import to finish).
     A build whose report came from the cache skips this: its charts may all be cached."""
-    threading.Thread(target=importlib.import_module, args=("generator.charts.draw",), daemon=True).start()
+    threading.Thread(target=_import_quietly, args=("generator.charts.draw",), daemon=True).start()
+
+
+def _import_quietly(module: str) -> None:
+    """Only a head start: if the import fails, the charts stage imports again and reports it properly."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
 
 
 def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
