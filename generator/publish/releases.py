@@ -20,6 +20,7 @@ from pathlib import Path
 from generator import __version__
 from generator.config import SiteConfig
 from generator.errors import CheckError, ConfigError, Problem
+from generator.fileio import sha256_file
 from generator.publish.targets import LocalTarget, SshTarget, TargetState, parse_target
 
 RELEASE_ID = re.compile(r"^(\d+)-(\d{8}T\d{6}Z)-([0-9a-f]{12})$")
@@ -51,14 +52,6 @@ def target_of(config: SiteConfig) -> LocalTarget | SshTarget:
             raise ConfigError([Problem(config.path.name, None, "publish.target", f"{target.root} overlaps the build "
                                        f"output {out} ([site].output_dir); publish somewhere else")])
     return target
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def site_digest(site: Path) -> tuple[str, dict[str, str]]:

@@ -13,7 +13,6 @@ of the two or a half-copied one.
 from __future__ import annotations
 
 import filecmp
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from generator.errors import CheckError, ConfigError, Problem
+from generator.fileio import sha256_file
 
 
 @dataclass
@@ -36,14 +36,6 @@ class TargetState:
 
 
 LEFTOVERS = (".incoming-", ".removing-")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class LocalTarget:
@@ -134,7 +126,7 @@ class LocalTarget:
             path = folder / rel
             if not path.is_file():
                 problems.append(f"{rel} is missing")
-            elif _sha256(path) != digest:
+            elif sha256_file(path) != digest:
                 problems.append(f"{rel} differs from its manifest")
         return problems
 
