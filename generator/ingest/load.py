@@ -11,7 +11,11 @@ reads only new files. Credits are DECIMAL, so sums are exact.
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -43,15 +47,46 @@ class Ingested:
     def rows_read(self) -> int:
         return sum(f.rows for f in self.files)
 
+    readers: list[concurrent.futures.Future] = field(default_factory=list)  # reading the model's tables still
+    _launcher: threading.Thread | None = None
+
+    def alongside(self, job: Callable[[duckdb.DuckDBPyConnection], Any]) -> concurrent.futures.Future:
+        """Run `job(cursor)` in a thread while this one goes on (DuckDB releases the GIL while it works, so
+        charts draw meanwhile); the later caches are written once it is done with the tables."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        cursor = self.con.cursor()
+
+        def run() -> None:
+            try:
+                future.set_result(job(cursor))
+            except BaseException as exc:  # the caller's result() raises it
+                future.set_exception(exc)
+            finally:
+                cursor.close()
+
+        threading.Thread(target=run, daemon=True).start()
+        self.readers.append(future)
+        return future
+
     def persist(self) -> None:
         """Start writing the cache in the background; the report no longer needs the connection's CPU."""
         if self.store is not None:
             self.store.persist()
-        for writer in self.writers:
-            writer.persist()
+        readers = list(self.readers)
+
+        def after_readers() -> None:
+            concurrent.futures.wait(readers)
+            for writer in self.writers:
+                writer.persist()
+
+        self._launcher = threading.Thread(target=after_readers, daemon=True)
+        self._launcher.start()
 
     def close(self) -> None:
         """Finish writing the cache (it is written while pages render), then close."""
+        concurrent.futures.wait(self.readers)
+        if self._launcher is not None:
+            self._launcher.join()
         for writer in self.writers:
             writer.finish()
         if self.store is not None:

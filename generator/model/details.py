@@ -20,6 +20,7 @@ from itertools import pairwise
 import duckdb
 
 from generator.config import SiteConfig
+from generator.model import usage_lines
 
 ZERO = Decimal(0)
 
@@ -176,6 +177,7 @@ def keyed_tables(config: SiteConfig) -> list[KeyedTable]:
                    coalesce(sum(quantity) FILTER (WHERE quantity > 1), 0) AS batch_items,
                    coalesce(sum(credits) FILTER (WHERE quantity > 1), 0) AS batch_credits
             FROM {events} WHERE {where} GROUP BY ALL""", False),
+        KeyedTable("usage_lines", "day", "day", usage_lines.SELECT, False),
         KeyedTable("sessions", "session_id", "session_id", _SESSIONS, True),
         KeyedTable("batches", "session_id", "session_id", f"""
             SELECT session_id, model, min(day) AS day0, {_first("team")} AS team, count(*) AS n, sum(credits) AS c

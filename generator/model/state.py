@@ -35,7 +35,7 @@ from generator.resources import code_hash
 if TYPE_CHECKING:
     from generator.ingest.load import Ingested
 
-VERSION = "1"
+VERSION = "2"  # 2: the usage_lines table
 
 
 def state_key(config: SiteConfig) -> str:

@@ -23,7 +23,7 @@ from generator.pipeline.output import refuse_unsafe_output
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
 from generator.site.api.documents import api_documents
-from generator.site.api.focus import focus_csv
+from generator.site.api.focus import FocusExport, focus_export
 from generator.site.api.scopes import ScopeDocuments
 from generator.site.api.values import dumps
 from generator.site.downloads import table_csv
@@ -32,7 +32,7 @@ from generator.site.guides import load_guides
 from generator.site.page import Page
 from generator.site.pages import page_charts, page_tables, site_pages
 from generator.site.render import environment, render_pages, theme_dir
-from generator.site.writer import SiteFiles, write_site
+from generator.site.writer import Chunks, SiteFiles, write_site
 
 
 @dataclass
@@ -78,6 +78,9 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         key = model_cache.model_key(config)
         report = model_cache.load(config, key)  # nothing it depends on changed: no DuckDB at all
         current = write and report is not None and build_stamp.up_to_date(config, out_dir) is not None
+        focus = focus_export(report, None) if report is not None and not current else None
+        if focus is None and not current:
+            report = None  # no report cached, or its FOCUS parts are gone from the cache: model again
     if current:
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
@@ -88,6 +91,7 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         guides = load_guides(config)
     with _timed(timings, "ingest", progress):
         ingested = None if report else ingest(config, strict)
+    focus_job = None
     try:
         if ingested is not None:
             with _timed(timings, "model", progress):
@@ -95,7 +99,9 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
                     report = build_report(config, ingested, {g.slug for g in guides})
                 except duckdb.OutOfMemoryException as exc:
                     raise out_of_memory(config, ingested.memory, exc) from None
-            ingested.persist()  # the ingest cache is written while charts and pages render
+            # The FOCUS export's parts are written from the model's tables while the charts draw.
+            focus_job = ingested.alongside(lambda cursor: focus_export(report, cursor))
+            ingested.persist()  # the caches are written while charts and pages render (the model's, after the export)
             model_cache.save(config, key, report)
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
@@ -103,8 +109,14 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
             scopes = ScopeDocuments(report)  # each feature and team document once, for its page and the API
             page_list = site_pages(report, guides, scopes)
             chart_svgs, chart_stats = draw_charts(report, page_list)
+        if focus_job is not None:
+            with _timed(timings, "focus", progress):  # what is left of it once the charts are drawn
+                try:
+                    focus = focus_job.result()
+                except duckdb.OutOfMemoryException as exc:
+                    raise out_of_memory(config, ingested.memory, exc) from None
         files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list,
-                            scopes=scopes)
+                            scopes=scopes, focus=focus)
         if write:
             with _timed(timings, "write", progress):
                 write_site(files, out_dir)
@@ -133,7 +145,8 @@ def _import_quietly(module: str) -> None:
 
 def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[str, float],
                 progress: Callable[[str], None], charts: dict[str, str] | None = None,
-                page_list: list[Page] | None = None, scopes: ScopeDocuments | None = None) -> SiteFiles:
+                page_list: list[Page] | None = None, scopes: ScopeDocuments | None = None,
+                focus: FocusExport | None = None) -> SiteFiles:
     """Everything the site holds, in memory: charts, pages, CSV downloads, feed, sitemap, JSON API, theme assets.
 
     `charts` (from chart_files) lets a caller that kept them skip the redraw: the preview server does
@@ -155,7 +168,10 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
             files.add(t.path, table_csv(t))
         for path, doc in api_documents(report, [p.url for p in page_list if p.listed], scopes).items():
             files.add(path, dumps(doc))
-        files.add("api/focus.csv", focus_csv(report))
+        focus = focus or focus_export(report, None)
+        if focus is None:  # the build that made `report` wrote the parts; someone removed them since
+            raise RuntimeError("the FOCUS export's parts are missing from .creditwise/cache/focus: build again")
+        files.add("api/focus.csv", Chunks(focus.chunks))
         files.add("sitemap.xml", sitemap(report, page_list))
         files.add("feed.xml", feed(report))
         static = theme_dir(config) / "static"

@@ -14,11 +14,12 @@ from generator.ingest.exports import FileStats
 from generator.ingest.load import Ingested
 from generator.model.cycle_report import CycleFigures, build_cycles
 from generator.model.data_quality import DataQuality, assess
+from generator.model.details import cycle_sql
 from generator.model.state import open_state
 from generator.model.surprises import surprises
 from generator.model.tier_plan import Plan, recommend
 from generator.model.usage import Usage, summarize
-from generator.model.usage_lines import UsageLine, usage_lines
+from generator.model.usage_lines import cycle_fingerprints
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Report:
     warnings: list[str]
     analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
     data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
-    usage_lines: list[UsageLine]  # per day × feature × operation × model × team × member: the FOCUS export
+    usage_fingerprints: dict[str, str]  # cycle → digest of its usage lines, which stay in DuckDB (the FOCUS export)
 
     @property
     def current(self) -> CycleFigures:
@@ -69,5 +70,5 @@ def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Re
         warnings=[*ingested.warnings, *surprises(config, cycles)],
         analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
-        usage_lines=usage_lines(ingested.con),
+        usage_fingerprints=cycle_fingerprints(ingested.con, cycle_sql(config)),
     )

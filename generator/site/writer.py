@@ -15,13 +15,51 @@ from pathlib import Path
 from generator.fileio import exchange, pid_alive
 
 
+class Chunks:
+    """A file made of pieces, some of them files in the cache (a large export is never held in memory)."""
+
+    def __init__(self, chunks: list[bytes | Path]):
+        self.chunks = chunks
+
+    def size(self) -> int:
+        return sum(len(c) if isinstance(c, bytes) else c.stat().st_size for c in self.chunks)
+
+    def read(self) -> bytes:
+        return b"".join(c if isinstance(c, bytes) else c.read_bytes() for c in self.chunks)
+
+    def write_to(self, target: Path) -> None:
+        with target.open("wb") as out:
+            for c in self.chunks:
+                if isinstance(c, bytes):
+                    out.write(c)
+                    continue
+                out.flush()
+                with c.open("rb") as src:  # copied by the kernel, not through Python's memory
+                    size, offset = os.fstat(src.fileno()).st_size, 0
+                    while offset < size:
+                        offset += os.sendfile(out.fileno(), src.fileno(), offset, size - offset)
+
+    def same_as(self, path: Path) -> bool:
+        try:
+            if path.stat().st_size != self.size():
+                return False
+            with path.open("rb") as fh:
+                for c in self.chunks:
+                    want = c if isinstance(c, bytes) else c.read_bytes()
+                    if fh.read(len(want)) != want:
+                        return False
+            return True
+        except OSError:
+            return False
+
+
 class SiteFiles:
     """Path → content for the whole site; writing one path twice is a bug, not an overwrite."""
 
     def __init__(self) -> None:
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, bytes | Chunks] = {}
 
-    def add(self, path: str, content: str | bytes) -> None:
+    def add(self, path: str, content: str | bytes | Chunks) -> None:
         if path in self._files:
             raise RuntimeError(f"two outputs want the same path: {path}")
         if path.startswith("/") or ".." in Path(path).parts:
@@ -35,6 +73,10 @@ class SiteFiles:
         return sorted(self._files)
 
     def items(self) -> list[tuple[str, bytes]]:
+        """Every file's bytes (those made of cached pieces are read: the preview server serves from memory)."""
+        return [(p, c.read() if isinstance(c, Chunks) else c) for p, c in sorted(self._files.items())]
+
+    def entries(self) -> list[tuple[str, bytes | Chunks]]:
         return sorted(self._files.items())
 
 
@@ -50,7 +92,8 @@ def unchanged(files: SiteFiles, out_dir: Path) -> bool:
     present = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file() or p.is_symlink())
     if present != sorted([*files.paths(), MARKER]):
         return False
-    return all((out_dir / path).read_bytes() == content for path, content in files.items())
+    return all(content.same_as(out_dir / path) if isinstance(content, Chunks) else (out_dir / path).read_bytes() == content
+               for path, content in files.entries())
 
 
 def remove_leftovers(out_dir: Path) -> list[Path]:
@@ -81,10 +124,13 @@ def write_site(files: SiteFiles, out_dir: Path) -> bool:
     staging = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
     try:
         staging.mkdir()
-        for path, content in [*files.items(), (MARKER, MARKER_TEXT)]:
+        for path, content in [*files.entries(), (MARKER, MARKER_TEXT)]:
             target = staging / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            if isinstance(content, Chunks):
+                content.write_to(target)
+            else:
+                target.write_bytes(content)
         if not out_dir.exists():
             staging.rename(out_dir)  # nothing there yet: one rename(2)
             return True

@@ -24,21 +24,31 @@ text of `specification/columns/*.md` and the appendix "Commitment Discounts"). W
 
 from __future__ import annotations
 
-import bisect
+import atexit
+import contextlib
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import duckdb
+
 from generator.analytics.slugs import slugify
+from generator.fileio import write_atomic
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import local_midnight
-from generator.model.usage_lines import UsageLine
+from generator.model.usage_lines import ORDER, TABLE
 from generator.report.model import Report
+from generator.resources import code_hash
 
 PROVIDER = "Aethera"
 CREDITS = "Credits"
@@ -157,26 +167,56 @@ def account_id(report: Report) -> str:
     return f"aethera:{slugify(where.netloc + where.path)}"
 
 
-def focus_rows(report: Report) -> list[dict[str, str]]:
-    """Every row, cycle by cycle (oldest first): purchases, usage by day, then the unused credits."""
-    by_cycle: dict[str, list[UsageLine]] = {c.name: [] for c in report.cycles}
-    starts = [c.cycle.start_date for c in report.cycles]
-    for line in report.usage_lines:
-        i = bisect.bisect_right(starts, line.day) - 1
-        if i >= 0 and report.cycles[i].cycle.holds(line.day):
-            by_cycle[report.cycles[i].name].append(line)
-    team_slugs = report.analytics.team_slugs
-    out = []
-    for c in report.cycles:
-        out += _cycle_rows(report, c, by_cycle[c.name], team_slugs)
-    return out
 
 
-def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine],
-                team_slugs: dict[str, str]) -> list[dict[str, str]]:
+def _csv_text(rows: list[dict[str, str]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows([row.get(h, "") for h in HEADER] for row in rows)
+    return buf.getvalue()
+
+
+def _field(value: str) -> str:
+    """One CSV field as csv.writer writes it (minimal quoting), for the fields SQL puts together."""
+    return f'"{value.replace(chr(34), chr(34) * 2)}"' if any(ch in value for ch in ',"\r\n') else value
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _money_sql(micro: str) -> str:
+    """A HUGEINT count of millionths as a plain decimal (what _dec writes for a cost)."""
+    a = f"abs({micro})"
+    return (f"concat(CASE WHEN {micro} < 0 THEN '-' ELSE '' END, ({a} // 1000000)::VARCHAR, CASE WHEN {a} % 1000000 = 0 "
+            f"THEN '' ELSE '.' || rtrim(lpad(({a} % 1000000)::VARCHAR, 6, '0'), '0') END)")
+
+
+# Usage-row columns that vary by line, as SQL over the line `l` and the lookups d (day), i (item), t (team),
+# g (tags); every other column is a constant of the cycle.
+VARIABLE = {
+    "ChargeClass": "CASE WHEN l.credits < 0 THEN 'Correction' ELSE '' END",
+    "ChargeDescription": "i.descr", "ChargePeriodEnd": "d.stop", "ChargePeriodStart": "d.start",
+    "CommitmentDiscountQuantity": "l.cr", "ConsumedQuantity": "l.quantity::VARCHAR",
+    "ContractedCost": "l.cost", "EffectiveCost": "l.cost", "ListCost": "l.cost",
+    "PricingCurrencyEffectiveCost": "l.cr", "PricingQuantity": "l.cr", "ServiceName": "i.service",
+    "SkuId": "i.sku", "SkuMeter": "i.meter", "SkuPriceId": "i.price_id",
+    "SubAccountId": "t.id", "SubAccountName": "t.name", "Tags": "g.tags", "x_Events": "l.events::VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class _Cycle:
+    """What a cycle's part is made of, before any line is read."""
+
+    figures: CycleFigures
+    head: str  # the purchase rows (CSV)
+    constants: dict[str, str]  # the columns every usage line of the cycle shares
+    unit_price: Decimal
+    key: str
+
+
+def _cycle(report: Report, c: CycleFigures, code: str) -> _Cycle:
     currency = _currency(report)
-    tz = report.config.tz
-    spread = _Spread(c.price, c.allocation)
     unit_price = _price(Fraction(c.price) / Fraction(c.allocation))
     commitment = f"{account_id(report)}:credits:{c.name}"
     common = {
@@ -210,50 +250,175 @@ def _cycle_rows(report: Report, c: CycleFigures, lines: list[UsageLine],
     for t in sorted(c.topups, key=lambda t: (t.date, t.credits, t.price)):
         rows.append(purchase(f"Top-up of {_dec(t.credits)} credits on {t.date.isoformat()}", "topup",
                              f"topup:{_dec(t.credits)}:{_dec(t.price)}", "One-Time",
-                             max(local_midnight(t.date, tz), c.cycle.start), t.credits, t.price))
-    for u in lines:
-        service = report.config.feature_label(u.feature)
-        cost = spread.share(u.credits)
-        tags = {"member": u.member, "feature": u.feature} | ({"model": u.model} if u.model is not None else {})
-        rows.append(common | {
-            "ChargeCategory": "Usage", "ChargeClass": "Correction" if u.credits < 0 else "",
-            "ChargeDescription": f"{service}: {u.operation}" + (f" with {u.model}" if u.model else ""),
-            "ChargeFrequency": "Usage-Based", "ChargePeriodStart": _utc(local_midnight(u.day, tz)),
-            "ChargePeriodEnd": _utc(local_midnight(u.day + dt.timedelta(days=1), tz)),
-            "CommitmentDiscountQuantity": _dec(u.credits), "CommitmentDiscountStatus": "Used",
-            "ConsumedQuantity": _dec(u.quantity), "ConsumedUnit": "Items", "ContractedCost": _dec(cost),
-            "ContractedUnitPrice": _dec(unit_price), "EffectiveCost": _dec(cost), "ListCost": _dec(cost),
-            "ListUnitPrice": _dec(unit_price), "PricingCategory": "Committed", "PricingCurrency": CREDITS,
-            "PricingCurrencyContractedUnitPrice": "1", "PricingCurrencyEffectiveCost": _dec(u.credits),
-            "PricingCurrencyListUnitPrice": "1", "PricingQuantity": _dec(u.credits), "PricingUnit": CREDITS,
-            "ServiceName": service, "SkuId": f"{u.feature}.{u.operation}", "SkuMeter": u.operation,
-            "SkuPriceId": f"{u.feature}.{u.operation}:{u.model or ''}",
-            "SubAccountId": team_slugs.get(u.team, slugify(u.team)), "SubAccountName": report.config.team_label(u.team),
-            "Tags": json.dumps(tags, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
-            "x_Events": str(u.events),
-        })
-    if c.expired:
-        cost = spread.share(c.expired)
-        rows.append(common | {
-            "ChargeCategory": "Usage", "ChargeDescription": f"Unused credits of the cycle {c.name}, expired at the reset",
-            "ChargeFrequency": "Usage-Based", "ChargePeriodStart": _utc(c.cycle.start), "ChargePeriodEnd": _utc(c.cycle.end),
-            "CommitmentDiscountQuantity": _dec(c.expired), "CommitmentDiscountStatus": "Unused",
-            "ContractedCost": _dec(cost), "ContractedUnitPrice": _dec(unit_price), "EffectiveCost": _dec(cost),
-            "ListCost": _dec(cost), "ListUnitPrice": _dec(unit_price), "PricingCategory": "Committed",
-            "PricingCurrency": CREDITS, "PricingCurrencyContractedUnitPrice": "1",
-            "PricingCurrencyEffectiveCost": _dec(c.expired), "PricingCurrencyListUnitPrice": "1",
-            "PricingQuantity": _dec(c.expired), "PricingUnit": CREDITS, "ServiceName": f"{PROVIDER} credits",
-            "SkuId": "credits.unused", "SkuMeter": "Unused credits", "SkuPriceId": "credits.unused:", "x_Events": "0",
-        })
-    return rows
+                             max(local_midnight(t.date, report.config.tz), c.cycle.start), t.credits, t.price))
+    constants = common | {
+        "ChargeCategory": "Usage", "ChargeFrequency": "Usage-Based", "CommitmentDiscountStatus": "Used",
+        "ConsumedUnit": "Items", "ContractedUnitPrice": _dec(unit_price), "ListUnitPrice": _dec(unit_price),
+        "PricingCategory": "Committed", "PricingCurrency": CREDITS, "PricingCurrencyContractedUnitPrice": "1",
+        "PricingCurrencyListUnitPrice": "1", "PricingUnit": CREDITS,
+    }
+    head = _csv_text(rows)
+    # Everything the part is a function of: its lines (their fingerprint), the cycle's figures, the names
+    # shown for features and teams, the timezone and the code that writes it.
+    material = {
+        "lines": report.usage_fingerprints.get(c.name, ""), "head": head, "constants": constants,
+        "expired": str(c.expired), "price": str(c.price), "allocation": str(c.allocation),
+        "timezone": report.config.site.timezone, "code": code, "duckdb": duckdb.__version__,
+        "features": {f: report.config.feature_label(f) for f in report.features},
+        "teams": {t: [report.analytics.team_slugs.get(t, slugify(t)), report.config.team_label(t)] for t in report.teams},
+    }
+    key = hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return _Cycle(c, head, constants, unit_price, key)
 
 
-def focus_csv(report: Report) -> str:
-    """RFC 4180 CSV (UTF-8 without a byte-order mark, CRLF, a header of FOCUS column ids), null as empty.
+@dataclass(frozen=True)
+class FocusExport:
+    """The export as the site writes it: the header, then per cycle its purchases, its usage lines (a file
+    in the cache, which may be large) and its unused credits."""
 
-    Written for machines: no spreadsheet formula neutralising, which would change identifiers."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(HEADER)
-    w.writerows([row.get(h, "") for h in HEADER] for row in focus_rows(report))
-    return buf.getvalue()
+    chunks: list[bytes | Path]
+
+
+def _folder(report: Report) -> Path:
+    folder = report.config.cache_dir / "focus"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only site folder: the parts live in a temporary folder for this process
+        folder = Path(tempfile.mkdtemp(prefix="creditwise-focus-"))
+        atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def focus_export(report: Report, con: duckdb.DuckDBPyConnection | None) -> FocusExport | None:
+    """Every cycle's part from the cache, the missing ones written from the usage lines in DuckDB (`con`).
+
+    None when a part is missing and there is no connection (the report came from its cache): the
+    caller ingests again. Parts no cycle uses any more are removed."""
+    folder = _folder(report)
+    code = code_hash()
+    chunks: list[bytes | Path] = [_csv_text([{h: h for h in HEADER}]).encode("utf-8")]
+    used = set()
+    for c in report.cycles:
+        cycle = _cycle(report, c, code)
+        usage, meta = folder / f"{cycle.key}.csv", folder / f"{cycle.key}.json"
+        try:
+            tail = json.loads(meta.read_text(encoding="utf-8"))["tail"] if usage.is_file() else None
+        except (OSError, ValueError, KeyError):
+            tail = None
+        if tail is None:
+            if con is None:
+                return None
+            tail = _write_part(report, con, cycle, usage)
+            with contextlib.suppress(OSError):
+                write_atomic(meta, json.dumps({"tail": tail}))
+        chunks += [cycle.head.encode("utf-8"), usage, tail.encode("utf-8")]
+        used |= {usage.name, meta.name}
+    for entry in folder.iterdir():
+        if entry.name not in used and not entry.name.startswith("."):
+            entry.unlink(missing_ok=True)
+    return FocusExport(chunks)
+
+
+def _lookups(report: Report, con: duckdb.DuckDBPyConnection, c: CycleFigures, where: str) -> None:
+    """The text columns, computed once per distinct value in Python (labels, JSON, CSV quoting) for SQL to join."""
+    config = report.config
+    items = con.execute(f"SELECT DISTINCT feature, operation, model FROM {TABLE} WHERE {where}").fetchall()
+    cols = {"feature": [], "operation": [], "model": [], "descr": [], "service": [], "sku": [], "meter": [],
+            "price_id": []}
+    for feature, operation, model in items:
+        service = config.feature_label(feature)
+        for name, value in (("feature", feature), ("operation", operation), ("model", model)):
+            cols[name].append(value)
+        cols["descr"].append(_field(f"{service}: {operation}" + (f" with {model}" if model else "")))
+        cols["service"].append(_field(service))
+        cols["sku"].append(_field(f"{feature}.{operation}"))
+        cols["meter"].append(_field(operation))
+        cols["price_id"].append(_field(f"{feature}.{operation}:{model or ''}"))
+    _table(con, "cw_focus_items", cols)
+    teams = [t for (t,) in con.execute(f"SELECT DISTINCT team FROM {TABLE} WHERE {where}").fetchall()]
+    slugs = report.analytics.team_slugs
+    _table(con, "cw_focus_teams", {"team": teams, "id": [_field(slugs.get(t, slugify(t))) for t in teams],
+                                   "name": [_field(config.team_label(t)) for t in teams]})
+    tags: dict[str, list] = {"member": [], "feature": [], "model": [], "tags": []}
+    for member, feature, model in con.execute(f"SELECT DISTINCT member, feature, model FROM {TABLE} WHERE {where}").fetchall():
+        tag = {"member": member, "feature": feature} | ({"model": model} if model is not None else {})
+        for name, value in (("member", member), ("feature", feature), ("model", model)):
+            tags[name].append(value)
+        tags["tags"].append(_field(json.dumps(tag, ensure_ascii=False, sort_keys=True, separators=(",", ":"))))
+    _table(con, "cw_focus_tags", tags)
+    days = c.cycle.dates()
+    _table(con, "cw_focus_days", {"day": days,
+                                  "start": [_utc(local_midnight(d, config.tz)) for d in days],
+                                  "stop": [_utc(local_midnight(d + dt.timedelta(days=1), config.tz)) for d in days]})
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list]) -> None:
+    select = ", ".join(f"unnest(?::{'DATE' if col == 'day' else 'VARCHAR'}[]) AS {col}" for col in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}", list(columns.values()))
+
+
+def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, path: Path) -> str:
+    """The cycle's usage lines into `path` (one DuckDB COPY), and its unused-credits row (returned, as CSV).
+
+    Each line's cost is its share of the cycle's price as _Spread computes it, in exact integer arithmetic:
+    round-half-even(credits so far × price ÷ allocation, to a millionth) minus the same for the lines before."""
+    c = cycle.figures
+    where = f"day >= DATE '{c.cycle.start_date.isoformat()}' AND day < DATE '{c.cycle.end_date.isoformat()}'"
+    _lookups(report, con, c, where)
+    rate = Fraction(c.price) / Fraction(c.allocation)  # also money millionths per millionth of a credit
+    num, den = f"'{rate.numerator}'::HUGEINT", f"'{rate.denominator}'::HUGEINT"
+    line: list[str] = []  # SQL pieces of one CSV line; runs of constant fields are one literal
+    text = ""
+    for i, name in enumerate(HEADER):
+        if name in VARIABLE:
+            line += [_literal(text), VARIABLE[name]] if text else [VARIABLE[name]]
+            text = ""
+        else:
+            text += _field(cycle.constants.get(name, ""))
+        text += "," if i + 1 < len(HEADER) else ""
+    line += [_literal(text)] if text else []
+    # Rounded running totals: sign × (q + 1 if the remainder is past half, or half with q odd), q = |n| // den.
+    n, prev = f"abs(cum) * {num}", f"abs(cum - micro) * {num}"
+
+    def rounded(x: str, sign: str) -> str:
+        return (f"sign({sign}) * ({x} // {den} + CASE WHEN 2 * ({x} % {den}) > {den} "
+                f"OR (2 * ({x} % {den}) = {den} AND ({x} // {den}) % 2 = 1) THEN 1 ELSE 0 END)")
+
+    query = f"""
+        WITH run AS (
+            SELECT *, row_number() OVER w AS rn, sum(micro) OVER w AS cum
+            FROM (SELECT *, (credits * 1000000)::HUGEINT AS micro FROM {TABLE} WHERE {where})
+            WINDOW w AS (ORDER BY {ORDER} ROWS UNBOUNDED PRECEDING)
+        ), shares AS (
+            SELECT *, {rounded(n, "cum")} - {rounded(prev, "cum - micro")} AS share FROM run
+        ), l AS (
+            SELECT *, {_money_sql("share")} AS cost,
+                   CASE WHEN contains(credits::VARCHAR, '.') THEN rtrim(rtrim(credits::VARCHAR, '0'), '.')
+                        ELSE credits::VARCHAR END AS cr
+            FROM shares
+        )
+        SELECT concat({", ".join(line)}) AS line
+        FROM l JOIN cw_focus_days d ON d.day = l.day
+             JOIN cw_focus_items i ON i.feature = l.feature AND i.operation = l.operation AND i.model IS NOT DISTINCT FROM l.model
+             JOIN cw_focus_teams t ON t.team = l.team
+             JOIN cw_focus_tags g ON g.member = l.member AND g.feature = l.feature AND g.model IS NOT DISTINCT FROM l.model
+        ORDER BY l.rn"""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    con.execute(f"COPY ({query}) TO {_literal(str(tmp))} "
+                f"(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f', NEW_LINE '\r\n')")
+    tmp.replace(path)
+    if not c.expired:
+        return ""
+    total = con.execute(f"SELECT coalesce(sum(credits), 0) FROM {TABLE} WHERE {where}").fetchone()[0]
+    spread = _Spread(c.price, c.allocation)
+    spread.share(Decimal(total))
+    cost = spread.share(c.expired)
+    return _csv_text([cycle.constants | {
+        "ChargeCategory": "Usage", "ChargeDescription": f"Unused credits of the cycle {c.name}, expired at the reset",
+        "ChargeFrequency": "Usage-Based", "ChargePeriodStart": _utc(c.cycle.start), "ChargePeriodEnd": _utc(c.cycle.end),
+        "CommitmentDiscountQuantity": _dec(c.expired), "CommitmentDiscountStatus": "Unused", "ConsumedUnit": "",
+        "ContractedCost": _dec(cost), "EffectiveCost": _dec(cost), "ListCost": _dec(cost),
+        "PricingCurrencyEffectiveCost": _dec(c.expired), "PricingQuantity": _dec(c.expired),
+        "ServiceName": f"{PROVIDER} credits", "SkuId": "credits.unused", "SkuMeter": "Unused credits",
+        "SkuPriceId": "credits.unused:", "x_Events": "0",
+    }])
