@@ -209,3 +209,63 @@ def test_spread_shares_add_up_exactly_and_stay_within_a_millionth(credits, price
         assert sum(shares, Decimal(0)) == Decimal(price_cents) / 100
     for c, s in zip(credits, shares, strict=True):
         assert abs(Fraction(s) - Fraction(c) * rate) <= Fraction(1, 1_000_000)
+
+
+# Names that need CSV quoting or JSON escaping, a model-less chat, fractional and negative credits: the rows
+# DuckDB writes must be the bytes Python's csv module writes, and each cost the exact rounded share.
+AWKWARD = [
+    event("q1", "2026-01-05T09:00:00Z", "0.333333", model='m,1 "x"', team='R&D, "core"', member='zoë "z", jr'),
+    event("q2", "2026-01-05T09:30:00Z", "2.5", model='m,1 "x"', team='R&D, "core"', member='zoë "z", jr'),
+    event("q3", "2026-01-06T10:00:00Z", "7", feature="chat", operation="response", member="bob", team="sales"),
+    event("q4", "2026-01-06T11:00:00Z", "-1.25", operation="refund", member="bob", team="sales"),
+    event("q5", "2026-01-09T11:00:00Z", "11.000001", model="m2", member="ana@example.com", team="design"),
+    event("q6", "2026-02-02T08:00:00Z", "3", feature="compose", operation="create", member="x;y", team="design"),
+]
+
+
+def _round_half_even(value: Fraction) -> Fraction:
+    """To a millionth, ties to even (as Decimal.quantize with ROUND_HALF_EVEN)."""
+    scaled = value * 1_000_000
+    q, r = divmod(scaled.numerator, scaled.denominator)  # floor division: r ≥ 0
+    if 2 * r > scaled.denominator or (2 * r == scaled.denominator and q % 2):
+        q += 1
+    return Fraction(q, 1_000_000)
+
+
+def test_sql_rows_are_the_csv_modules_bytes_and_exact_shares(site):
+    site.write_export("awkward.csv", csv_text(AWKWARD))
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    raw = (site.out / "api" / "focus.csv").read_bytes().decode("utf-8")
+    rows = list(csv.reader(io.StringIO(raw, newline="")))
+    again = io.StringIO()
+    csv.writer(again, lineterminator="\r\n").writerows(rows)
+    assert again.getvalue() == raw  # minimal quoting, doubled quotes, CRLF: what csv.writer writes
+    header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert header == [c.name for c in COLUMNS]
+    used = [r for r in body if r["CommitmentDiscountStatus"] == "Used"]
+    assert len(used) == 5  # q1 and q2 share a line (same day, item, team and member)
+    first = used[0]
+    assert (first["SubAccountName"], first["PricingQuantity"], first["ConsumedQuantity"], first["x_Events"]) == (
+        'R&D, "core"', "2.833333", "2", "2")
+    assert json.loads(first["Tags"]) == {"member": 'zoë "z", jr', "feature": "image", "model": 'm,1 "x"'}
+    assert first["ChargeDescription"] == 'Image Generation Studio: generate with m,1 "x"'
+    assert first["SkuPriceId"] == 'image.generate:m,1 "x"'
+    for cycle in ("2026-01", "2026-02"):
+        month = site.json(f"api/months/{cycle}.json")
+        rate = Fraction(str(month["cost"])) / Fraction(str(month["allocation"]))
+        so_far = Fraction(0)
+        for line in (r for r in used if r["x_Cycle"] == cycle):
+            before, so_far = so_far, so_far + Fraction(line["PricingQuantity"])
+            expected = _round_half_even(so_far * rate) - _round_half_even(before * rate)
+            assert Fraction(line["EffectiveCost"]) == expected, (cycle, line["PricingQuantity"])
+            assert line["ChargeClass"] == ("Correction" if so_far < before else "")
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
+def test_a_field_is_quoted_as_the_csv_module_quotes_it(text):
+    from generator.site.api.focus import _field
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow([text, "x"])
+    assert buf.getvalue() == _field(text) + ",x\r\n"
