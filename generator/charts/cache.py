@@ -3,9 +3,9 @@
 The key hashes everything the SVG depends on: the drawing function's name and arguments, the style
 (chart_style.py), the source of charts.py, the Matplotlib version and the Creditwise version. A hit is
 a file read; Matplotlib is imported only when something is missing, so a fully cached build never
-loads it. Missing charts are drawn in this process, or, on a machine with cores to spare and enough
-missing charts to repay the workers' start-up, by a pool of worker processes (each imports Matplotlib
-afresh; threads do not help because drawing holds the GIL). After a build the cache keeps only the charts that build used.
+loads it. Missing charts are drawn by a pool of worker processes when the build started one (a build
+whose data changed does, as it starts: `DrawingPool`), else in this process. Threads would not help:
+drawing holds the GIL. After a build the cache keeps only the charts that build used.
 """
 
 from __future__ import annotations
@@ -37,13 +37,7 @@ class Chart(Protocol):
 
 CACHE_DIR = ".creditwise/cache/charts"
 CHARTS_SOURCE = Path(__file__).with_name("draw.py")
-# Measured (bench/charts_bench.py, 2 cores shared with other work): a chart takes 50–100 ms, a worker ~1 s
-# to start (interpreter + Matplotlib), and 2 workers were slower than 1 process even for 96 missing charts
-# (10.3 s against 6.6 s): with only 2 cores there is no idle one to win. So the pool is used only where
-# cores are to spare, and only for a batch large enough to repay the workers' start-up.
-MIN_CPUS_FOR_POOL = 4
-MIN_CHARTS_PER_WORKER = 24
-WORKERS_ENV = "CREDITWISE_CHART_WORKERS"  # force the number of worker processes (1: draw in this process)
+WORKERS_ENV = "CREDITWISE_CHART_WORKERS"  # the number of worker processes (1: draw in this process)
 
 
 @dataclass
@@ -101,32 +95,65 @@ def _draw(job: tuple[str, dict[str, Any]]) -> str:
     return SEPARATOR.join(draw.draw(*job))
 
 
-def _workers(missing: int) -> int:
+def worker_count() -> int:
     forced = os.environ.get(WORKERS_ENV, "").strip()
     if forced.isdigit() and int(forced) > 0:
-        return min(int(forced), max(missing, 1))
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if cpus < MIN_CPUS_FOR_POOL:
-        return 1
-    return max(1, min(cpus - 1, missing // MIN_CHARTS_PER_WORKER))
+        return int(forced)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _draw_all(jobs: list[tuple[str, dict[str, Any]]], workers: int) -> list[str]:
-    if workers <= 1:
-        return [_draw(job) for job in jobs]
-    # spawn: the parent may be running the ingest cache writer thread, which fork would copy mid-write.
-    context = multiprocessing.get_context("spawn")
-    try:
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            return list(pool.map(_draw, jobs, chunksize=max(1, len(jobs) // (workers * 2))))
-    except (concurrent.futures.process.BrokenProcessPool, OSError):
-        # A worker could not start (e.g. the caller's __main__ cannot be re-imported): draw here instead.
-        return [_draw(job) for job in jobs]
+def _ready() -> None:
+    """A worker's first job: it exists, with Matplotlib loaded."""
 
 
-def render_charts(charts: list[Chart], cache_root: Path | None) -> tuple[dict[str, str], ChartStats]:
+class DrawingPool:
+    """Worker processes that draw charts, started when a build begins so that they are ready by the charts stage.
+
+    They are forked from a `forkserver` process that imported the drawing code (Matplotlib) once, while
+    this process ingests: no worker pays the import, and none is forked from this process, whose DuckDB
+    and cache-writer threads a fork would copy mid-work. Measured on 2 cores (make bench): 2 workers
+    draw 40 charts in about half the time of one process."""
+
+    def __init__(self, workers: int):
+        context = multiprocessing.get_context("forkserver")
+        # The CLI too: a worker started from a console script runs that script again (as `__mp_main__`),
+        # which then finds everything it imports already loaded.
+        context.set_forkserver_preload(["generator.cli", "generator.charts.draw"])
+        self.workers = workers
+        self._pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+        self._warm = [self._pool.submit(_ready) for _ in range(workers)]
+
+    @classmethod
+    def start(cls) -> DrawingPool | None:
+        """A pool, or None where one worker is all there is (then charts draw in this process)."""
+        workers = worker_count()
+        if workers <= 1:
+            return None
+        try:
+            return cls(workers)
+        except (OSError, ValueError):
+            return None
+
+    def draw(self, jobs: list[tuple[str, dict[str, Any]]]) -> list[str] | None:
+        """Every job's drawing, or None if the pool broke (the caller draws them itself)."""
+        try:
+            return list(self._pool.map(_draw, jobs, chunksize=1))
+        except (concurrent.futures.process.BrokenProcessPool, OSError):
+            return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _draw_all(jobs: list[tuple[str, dict[str, Any]]], pool: DrawingPool | None) -> list[str]:
+    drawn = pool.draw(jobs) if pool is not None and len(jobs) > 1 else None
+    return drawn if drawn is not None else [_draw(job) for job in jobs]
+
+
+def render_charts(charts: list[Chart], cache_root: Path | None,
+                  pool: DrawingPool | None = None) -> tuple[dict[str, str], ChartStats]:
     """Path → SVG for every chart (each path once, and its narrow drawing at narrow_path), from the cache
-    where possible."""
+    where possible; the missing ones drawn by `pool` if given."""
     unique: dict[str, Chart] = {}
     for chart in charts:
         unique.setdefault(chart.path, chart)
@@ -141,8 +168,9 @@ def render_charts(charts: list[Chart], cache_root: Path | None) -> tuple[dict[st
             missing.append(path)
         else:
             both[path] = cached
-    stats = ChartStats(len(unique), len(both), len(missing), _workers(len(missing)) if missing else 1)
-    drawn = _draw_all([(unique[p].function, unique[p].args) for p in missing], stats.workers)
+    workers = pool.workers if pool is not None and len(missing) > 1 else 1
+    stats = ChartStats(len(unique), len(both), len(missing), workers)
+    drawn = _draw_all([(unique[p].function, unique[p].args) for p in missing], pool)
     for path, svg in zip(missing, drawn, strict=True):
         both[path] = svg
         if folder is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from generator.charts.cache import ChartStats, render_charts
+from generator.charts.cache import ChartStats, DrawingPool, render_charts
 from generator.config import SiteConfig
 from generator.errors import DataError, Problem
 from generator.ingest.load import ingest
@@ -85,14 +85,16 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         if strict and report.warnings:
             raise DataError([Problem(config.path.name, None, "", w) for w in report.warnings])
         return BuildResult(out_dir, report, SiteFiles(), timings, up_to_date=True)
-    if report is None:  # the data changed, so charts will be drawn: load the drawing code meanwhile
+    # The data changed, so charts will be drawn: start the drawing workers (or load the drawing code) meanwhile.
+    pool = DrawingPool.start() if report is None else None
+    if report is None and pool is None:
         _prefetch_chart_drawing()
-    with _timed(timings, "guides", progress):  # before the data: a guide's config error stops the build early
-        guides = load_guides(config)
-    with _timed(timings, "ingest", progress):
-        ingested = None if report else ingest(config, strict)
-    focus_job = None
+    ingested = focus_job = None
     try:
+        with _timed(timings, "guides", progress):  # before the data: a guide's config error stops the build early
+            guides = load_guides(config)
+        with _timed(timings, "ingest", progress):
+            ingested = None if report else ingest(config, strict)
         if ingested is not None:
             with _timed(timings, "model", progress):
                 try:
@@ -108,7 +110,7 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
         with _timed(timings, "charts", progress):
             scopes = ScopeDocuments(report)  # each feature and team document once, for its page and the API
             page_list = site_pages(report, guides, scopes)
-            chart_svgs, chart_stats = draw_charts(report, page_list)
+            chart_svgs, chart_stats = draw_charts(report, page_list, pool)
         if focus_job is not None:
             with _timed(timings, "focus", progress):  # what is left of it once the charts are drawn
                 try:
@@ -122,6 +124,8 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
                 write_site(files, out_dir)
                 build_stamp.record(config, build_stamp.site_key(config, key, out_dir), out_dir, report)
     finally:
+        if pool is not None:
+            pool.close()
         if ingested is not None:
             with _timed(timings, "cache", progress):
                 ingested.close()
@@ -181,9 +185,11 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
     return files
 
 
-def draw_charts(report: Report, page_list: list[Page] | None = None) -> tuple[dict[str, str], ChartStats]:
+def draw_charts(report: Report, page_list: list[Page] | None = None,
+                pool: DrawingPool | None = None) -> tuple[dict[str, str], ChartStats]:
     """Path → SVG of every chart the pages show, drawn only when missing from the chart cache."""
-    return render_charts(page_charts(page_list if page_list is not None else site_pages(report)), report.config.root)
+    pages = page_list if page_list is not None else site_pages(report)
+    return render_charts(page_charts(pages), report.config.root, pool)
 
 
 def chart_files(report: Report, page_list: list[Page] | None = None) -> dict[str, str]:
