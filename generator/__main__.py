@@ -2,6 +2,14 @@
 
 import sys
 
-from generator.cli import main
 
-sys.exit(main())
+def main() -> int:
+    # Imported here, not at the top: a chart-drawing worker started from the `creditwise` script runs
+    # that script again, and must not pay for the whole command line's imports (charts/cache.py).
+    from generator.cli import main as cli_main
+
+    return cli_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -116,9 +116,9 @@ class DrawingPool:
 
     def __init__(self, workers: int):
         context = multiprocessing.get_context("forkserver")
-        # The CLI too: a worker started from a console script runs that script again (as `__mp_main__`),
-        # which then finds everything it imports already loaded.
-        context.set_forkserver_preload(["generator.cli", "generator.charts.draw"])
+        # (A worker started from the `creditwise` script runs that script again, as `__mp_main__`: it
+        # imports generator/__main__.py only, which defers the command line's imports.)
+        context.set_forkserver_preload(["generator.charts.draw"])
         self.workers = workers
         self._pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
         self._warm = [self._pool.submit(_ready) for _ in range(workers)]
