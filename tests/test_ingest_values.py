@@ -150,3 +150,36 @@ def test_the_byte_scan_that_spares_clean_csv_files_the_row_test_misses_nothing(t
     path = tmp_path / "a.csv"
     path.write_bytes(data)
     assert may_hold_control_characters(ExportFile(path, "a.csv", "csv")) is may
+
+
+# The fast path decides "bad" with a shortcut for the common timestamp shapes; the explanation uses every
+# check in full. They must agree on every timestamp text, or a bad row would count (or a good one be left out).
+_TIMES = st.one_of(
+    st.builds(lambda d, h, m, s, z: f"2026-{d}T{h}:{m}:{s}{z}",
+              st.sampled_from(["01-05", "02-30", "13-01", "1-05"]),
+              st.sampled_from(["00", "09", "23", "24", "9"]), st.sampled_from(["00", "59", "60"]),
+              st.sampled_from(["00", "59", "61", "00.123", "5"]),
+              st.sampled_from(["Z", "z", "+00:00", "-04:00", "+18:00", "+18:01", "-19:00", "+05:60", "+05:75",
+                               "+0530", "+05", "", " UTC", " America/New_York", "+ab:cd", "Z "])),
+    st.text(alphabet="0123456789-:T+Z. ", min_size=10, max_size=26),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TIMES, min_size=1, max_size=20))
+def test_the_fast_timestamp_verdict_is_the_full_checks(times):
+    import duckdb
+
+    from generator.ingest.exports import COLUMNS
+    from generator.ingest.sql import typed_sql
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    values = {"event_id": "e", "member": "ana", "feature": "image", "operation": "generate", "credits": "1"}
+    cols = ", ".join(f"{(chr(39) + values[c] + chr(39)) if c in values else 'NULL'}::VARCHAR AS {c}"
+                     for c in COLUMNS if c != "timestamp")
+    source = (f"SELECT t AS timestamp, {cols}, NULL AS json_problem, false AS check_text, 0 AS file_id "
+              "FROM (SELECT unnest(?::VARCHAR[]) AS t)")
+    fast = con.execute(f"SELECT ts_text, bad FROM ({typed_sql(source, 'UTC', explain=False)})", [times]).fetchall()
+    full = con.execute(f"SELECT problem IS NOT NULL FROM ({typed_sql(source, 'UTC')})", [times]).fetchall()
+    assert [b for _, b in fast] == [p for (p,) in full], list(zip(times, fast, full, strict=True))

@@ -118,7 +118,7 @@ class DrawingPool:
         context = multiprocessing.get_context("forkserver")
         # (A worker started from the `creditwise` script runs that script again, as `__mp_main__`: it
         # imports generator/__main__.py only, which defers the command line's imports.)
-        context.set_forkserver_preload(["generator.charts.draw"])
+        context.set_forkserver_preload(["generator.charts.preload"])
         self.workers = workers
         self._pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
         self._warm = [self._pool.submit(_ready) for _ in range(workers)]
@@ -131,14 +131,15 @@ class DrawingPool:
             return None
         try:
             return cls(workers)
-        except (OSError, ValueError):
+        except Exception:  # no worker could start here: draw in this process
             return None
 
     def draw(self, jobs: list[tuple[str, dict[str, Any]]]) -> list[str] | None:
-        """Every job's drawing, or None if the pool broke (the caller draws them itself)."""
+        """Every job's drawing, or None if a worker failed (the caller draws them itself, and an error in the
+        drawing code is then raised there, with its own traceback)."""
         try:
             return list(self._pool.map(_draw, jobs, chunksize=1))
-        except (concurrent.futures.process.BrokenProcessPool, OSError):
+        except Exception:
             return None
 
     def close(self) -> None:

@@ -197,9 +197,8 @@ _FRACTION_DIGITS = "(length(credits_text) - strpos(credits_text, '.'))"
 _BOOLS = ", ".join(f"'{w}'" for w in TRUE_WORDS + FALSE_WORDS)
 _TRUE = ", ".join(f"'{w}'" for w in TRUE_WORDS)
 _MISSING = "'required value is missing'"
-CHECKS: list[tuple[str, str, str]] = [
-    ("event_id", _blank("event_id"), _MISSING),
-    ("timestamp", _blank("ts_text"), _MISSING),
+# The timestamp's shape: a date and a time, a UTC offset (no zone name), the offset within ±18:00.
+_TS_SHAPE_CHECKS: list[tuple[str, str, str]] = [
     ("timestamp", f"ts IS NULL OR NOT ({_TS_SHAPE})",
      "'''' || ts_text || ''' is not an ISO 8601 timestamp (e.g. 2026-10-01T09:30:00+02:00)'"),
     # After the date only digits, ':', '.', a sign and Z: a zone name (`… America/New_York`) is no offset.
@@ -207,6 +206,11 @@ CHECKS: list[tuple[str, str, str]] = [
      "'''' || ts_text || ''' names a time zone; write its UTC offset instead (e.g. 2026-10-01T09:30:00-04:00)'"),
     ("timestamp", f"({_OFFSET_HOURS}) * 60 + ({_OFFSET_MINUTES}) > 18 * 60 OR ({_OFFSET_MINUTES}) > 59",
      "'''' || ts_text || ''' has a UTC offset outside ±18:00'"),
+]
+CHECKS: list[tuple[str, str, str]] = [
+    ("event_id", _blank("event_id"), _MISSING),
+    ("timestamp", _blank("ts_text"), _MISSING),
+    *_TS_SHAPE_CHECKS,
     ("timestamp", "ts < TIMESTAMPTZ '1970-01-01 00:00:00+00' OR ts >= TIMESTAMPTZ '2201-01-01 00:00:00+00'",
      "'''' || ts_text || ''' lies outside the years 1970–2200'"),
     ("member", _blank("member"), _MISSING),
@@ -238,8 +242,18 @@ CHECKS += _CONTROL_CHECKS
 # Whether a row is bad (the fast path) and why (diagnostics) come from the same conditions; the fast
 # path looks for a control character in every text column at once (one regular expression a row).
 _ALL_TEXT = " || ' ' || ".join(f"coalesce({col}, '')" for col in TEXT_COLUMNS)
-BAD_SQL = "json_problem IS NOT NULL OR " + " OR ".join(f"({cond})" for col, cond, why in CHECKS
-                                                       if (col, cond, why) not in _CONTROL_CHECKS)
+# Nearly every timestamp has one of three fixed shapes (…T09:30:00Z, …T09:30:00+02:00, …-04:00). Parsed and
+# of such a shape, it cannot be a date alone or carry a zone name, so of its shape checks only the offset's
+# range is left, read from fixed positions (digits there: the parse succeeded). Measured on 1 M rows, the
+# zone-name test alone cost a quarter of the whole validation.
+_TS_FIXED = ("ts IS NOT NULL AND (ts_text LIKE '____-__-__T__:__:__Z' OR ts_text LIKE '____-__-__T__:__:__+__:__'"
+             " OR ts_text LIKE '____-__-__T__:__:__-__:__')")
+_TS_FIXED_BAD = ("CASE WHEN substr(ts_text, 20, 1) = 'Z' THEN false"
+                 " ELSE substr(ts_text, 21, 5) > '18:00' OR substr(ts_text, 24, 2) > '59' END")
+BAD_SQL = "json_problem IS NOT NULL OR " + " OR ".join(
+    f"({cond})" for col, cond, why in CHECKS if (col, cond, why) not in _CONTROL_CHECKS + _TS_SHAPE_CHECKS)
+BAD_SQL += (f" OR CASE WHEN {_TS_FIXED} THEN {_TS_FIXED_BAD} ELSE "
+            + " OR ".join(f"({cond})" for _, cond, _ in _TS_SHAPE_CHECKS) + " END")
 BAD_SQL += f" OR (check_text AND regexp_matches({_ALL_TEXT}, '{_CONTROL_CLASS}'))"
 PROBLEM_SQL = ("CASE WHEN json_problem IS NOT NULL THEN json_problem "
                + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END")

@@ -12,7 +12,11 @@ arithmetic in worked examples; they are illustrations, not report figures.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html as html_lib
+import json
+import pickle
 import re
 import traceback
 from collections.abc import Callable
@@ -28,7 +32,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from generator import formatting as fmt
 from generator.config import SiteConfig
 from generator.errors import ConfigError, Problem
-from generator.resources import GUIDES
+from generator.fileio import write_atomic
+from generator.resources import GUIDES, code_hash
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE = "---"
@@ -80,18 +85,40 @@ def guide_sources(config: SiteConfig) -> dict[str, Path]:
 
 
 def load_guides(config: SiteConfig) -> list[Guide]:
-    """Every guide of the site, rendered, ordered by `order` then title. Raises ConfigError."""
+    """Every guide of the site, rendered, ordered by `order` then title. Raises ConfigError.
+
+    A guide is a function of its file, the site.toml values its placeholders may use and Creditwise's
+    code: one rendered by an earlier build from the same three is reused (`.creditwise/cache/guides.pickle`)."""
     env = guide_environment()
     values = guide_values(config)
+    salt = json.dumps(values, sort_keys=True, default=str) + code_hash()
+    cache_path = config.cache_dir / "guides.pickle"
+    try:
+        cached: dict[str, Guide] = pickle.loads(cache_path.read_bytes())
+    except Exception:  # absent, unreadable or from another version: render them all
+        cached = {}
     problems: list[Problem] = []
-    guides = []
+    guides, kept = [], {}
     for path in guide_sources(config).values():
         try:
-            guides.append(render_guide(path, config, env, values))
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+            key = hashlib.sha256(f"{path}\0{salt}\0".encode() + path.read_bytes()).hexdigest()
+        except OSError:
+            key = None  # render_guide names the problem
+        guide = cached.get(key) if key else None
+        if guide is None:
+            try:
+                guide = render_guide(path, config, env, values)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                continue
+        guides.append(guide)
+        if key:
+            kept[key] = guide
     if problems:
         raise ConfigError(problems)
+    if kept != cached:
+        with contextlib.suppress(OSError):  # no cache: the next build renders them again
+            write_atomic(cache_path, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
     return sorted(guides, key=lambda g: (g.order, g.title.casefold(), g.slug))
 
 
