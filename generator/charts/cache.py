@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import metadata
@@ -125,9 +126,10 @@ class DrawingPool:
 
     @classmethod
     def start(cls) -> DrawingPool | None:
-        """A pool, or None where one worker is all there is (then charts draw in this process)."""
+        """A pool, or None where one worker is all there is or the program's main module could not be
+        run again safely (then charts draw in this process)."""
         workers = worker_count()
-        if workers <= 1:
+        if workers <= 1 or not _main_runs_again_safely():
             return None
         try:
             return cls(workers)
@@ -144,6 +146,19 @@ class DrawingPool:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _main_runs_again_safely() -> bool:
+    """Whether a worker may start here. Each one runs the program's main module again (as `__mp_main__`),
+    unless it is a package's `__main__` (`python -m generator`) or there is no file (`python -c`): a
+    script of someone else's without an `if __name__ == "__main__"` guard would build again in every worker.
+    Our `creditwise` script has the guard and imports generator/__main__.py alone."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return spec.name == "__main__" or spec.name.endswith(".__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or Path(path).name == "creditwise"
 
 
 def _draw_all(jobs: list[tuple[str, dict[str, Any]]], pool: DrawingPool | None) -> list[str]:

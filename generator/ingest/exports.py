@@ -196,6 +196,9 @@ _PLAIN = bytes(range(0x20, 0x7F)) + b"\n\r"
 _QUOTED_WITHOUT_LINE_ENDS = re.compile(rb'(?:[^"]*"[^"\n\r]*")*[^"]*')
 
 
+_CONTROL_VERDICTS: dict[tuple, bool] = {}  # (path, size, mtime, inode) → verdict: a build asks twice per file
+
+
 def may_hold_control_characters(export: ExportFile) -> bool:
     """Whether a value of this export may hold a control character, from one pass over its bytes.
 
@@ -206,9 +209,16 @@ def may_hold_control_characters(export: ExportFile) -> bool:
     if export.format != "csv" or export.gzipped:
         return True
     try:
-        data = export.path.read_bytes()
+        st = export.path.stat()
+        key = (str(export.path), st.st_size, st.st_mtime_ns, st.st_ino)
+        if key not in _CONTROL_VERDICTS:
+            _CONTROL_VERDICTS[key] = _control_bytes_in(export.path.read_bytes())
     except OSError:
         return True
+    return _CONTROL_VERDICTS[key]
+
+
+def _control_bytes_in(data: bytes) -> bool:
     # Printable ASCII and line ends taken out first (fast); a UTF-8 character keeps its bytes together.
     if _CONTROL_BYTES.search(data.translate(None, _PLAIN)):
         return True
