@@ -78,7 +78,9 @@ class DataQuality:
 
 
 def unknown_names(con: duckdb.DuckDBPyConnection) -> list[UnknownName]:
-    rows = con.execute("SELECT feature, operation, count(*), sum(credits) FROM events GROUP BY ALL ORDER BY ALL").fetchall()
+    # From the keyed per-day operations table (model/state.py), not another scan of every event.
+    rows = con.execute("""SELECT feature, operation, sum(events)::BIGINT, sum(credits) FROM cw_state.ops
+                          GROUP BY ALL ORDER BY ALL""").fetchall()
     out = []
     for feature, operation, n, credits in rows:
         if operation == "refund":

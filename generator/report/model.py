@@ -15,7 +15,6 @@ from generator.ingest.load import Ingested
 from generator.model.cycle_report import CycleFigures, build_cycles
 from generator.model.data_quality import DataQuality, assess
 from generator.model.details import cycle_sql
-from generator.model.state import open_state
 from generator.model.surprises import surprises
 from generator.model.tier_plan import Plan, recommend
 from generator.model.usage import Usage, summarize
@@ -51,8 +50,7 @@ class Report:
 
 def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Report:
     """`guides`: the slugs of the site's guide pages."""
-    usage: Usage = summarize(ingested, config)
-    open_state(config, ingested)  # the keyed tables behind the finer figures, refreshed from the cache
+    usage: Usage = summarize(ingested, config)  # as_of, the days, and the model's keyed tables (model/state.py)
     cycles = build_cycles(config, usage)
     plan = recommend(config, cycles)
     return Report(
