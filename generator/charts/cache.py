@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import metadata
@@ -122,7 +123,14 @@ class DrawingPool:
         context.set_forkserver_preload(["generator.charts.preload"])
         self.workers = workers
         self._pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
-        self._warm = [self._pool.submit(_ready) for _ in range(workers)]
+        # Starting the server and forking the workers waits on them (~0.3 s): a thread does it while the
+        # build goes on. A failure shows at draw(), which then draws in this process.
+        threading.Thread(target=self._start_workers, daemon=True).start()
+
+    def _start_workers(self) -> None:
+        with contextlib.suppress(Exception):
+            for _ in range(self.workers):
+                self._pool.submit(_ready)
 
     @classmethod
     def start(cls) -> DrawingPool | None:
