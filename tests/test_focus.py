@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import csv_text, event, run_cli
-from generator.site.api.focus import COLUMNS, _Spread
+from generator.site.api.focus_columns import COLUMNS, Spread
 
 # FOCUS 1.2, specification/columns/*.md: every column whose feature level is Mandatory, with its data type.
 MANDATORY = {
@@ -200,7 +200,7 @@ def test_demo_site_reconciles_to_the_cent(tmp_path):
        st.integers(1, 10_000), st.integers(1, 100_000))
 def test_spread_shares_add_up_exactly_and_stay_within_a_millionth(credits, price_cents, allocation):
     rate = Fraction(price_cents, 100) / allocation
-    spread = _Spread(Decimal(price_cents) / 100, Decimal(allocation))
+    spread = Spread(Decimal(price_cents) / 100, Decimal(allocation))
     shares = [spread.share(c) for c in credits]
     exact = sum((Fraction(c) * rate for c in credits), Fraction(0))
     total = Decimal(exact.numerator) / Decimal(exact.denominator)
@@ -264,8 +264,8 @@ def test_sql_rows_are_the_csv_modules_bytes_and_exact_shares(site):
 
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
 def test_a_field_is_quoted_as_the_csv_module_quotes_it(text):
-    from generator.site.api.focus import _field
+    from generator.site.api.focus_columns import csv_field
 
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow([text, "x"])
-    assert buf.getvalue() == _field(text) + ",x\r\n"
+    assert buf.getvalue() == csv_field(text) + ",x\r\n"
