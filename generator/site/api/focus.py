@@ -132,7 +132,7 @@ def _cycle(report: Report, c: CycleFigures, code: str) -> _Cycle:
         "expired": str(c.expired), "price": str(c.price), "allocation": str(c.allocation),
         "timezone": report.config.site.timezone, "code": code, "duckdb": duckdb.__version__,
         "features": {f: report.config.feature_label(f) for f in report.features},
-        "teams": {t: [report.analytics.team_slugs.get(t, slugify(t)), report.config.team_label(t)] for t in report.teams},
+        "teams": {t: [_team_id(report, t), report.config.team_label(t)] for t in report.teams},
     }
     key = hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
     return _Cycle(c, head, constants, unit_price, key)
@@ -186,12 +186,20 @@ def focus_export(report: Report, con: duckdb.DuckDBPyConnection | None) -> Focus
     return FocusExport(chunks)
 
 
+def _team_id(report: Report, team: str) -> str:
+    return report.analytics.team_slugs.get(team, slugify(team))
+
+
 def _lookups(report: Report, con: duckdb.DuckDBPyConnection, c: CycleFigures, where: str) -> None:
-    """The text columns, computed once per distinct value in Python (labels, JSON, CSV quoting) for SQL to join."""
+    """The text columns, computed once per distinct value in Python (labels, JSON, CSV quoting) for SQL to
+    join; the distinct values come from one scan of the cycle's lines."""
     config = report.config
-    items = con.execute(f"SELECT DISTINCT feature, operation, model FROM {TABLE} WHERE {where}").fetchall()
-    cols = {"feature": [], "operation": [], "model": [], "descr": [], "service": [], "sku": [], "meter": [],
-            "price_id": []}
+    seen = con.execute(f"SELECT DISTINCT feature, operation, model, team, member FROM {TABLE} WHERE {where}").fetchall()
+    items = dict.fromkeys((f, o, m) for f, o, m, _, _ in seen)
+    teams = list(dict.fromkeys(t for _, _, _, t, _ in seen))
+    tagged = dict.fromkeys((member, f, m) for f, _, m, _, member in seen)
+    cols: dict[str, list] = {"feature": [], "operation": [], "model": [], "descr": [], "service": [], "sku": [],
+                             "meter": [], "price_id": []}
     for feature, operation, model in items:
         service = config.feature_label(feature)
         for name, value in (("feature", feature), ("operation", operation), ("model", model)):
@@ -202,12 +210,10 @@ def _lookups(report: Report, con: duckdb.DuckDBPyConnection, c: CycleFigures, wh
         cols["meter"].append(csv_field(operation))
         cols["price_id"].append(csv_field(f"{feature}.{operation}:{model or ''}"))
     _table(con, "cw_focus_items", cols)
-    teams = [t for (t,) in con.execute(f"SELECT DISTINCT team FROM {TABLE} WHERE {where}").fetchall()]
-    slugs = report.analytics.team_slugs
-    _table(con, "cw_focus_teams", {"team": teams, "id": [csv_field(slugs.get(t, slugify(t))) for t in teams],
+    _table(con, "cw_focus_teams", {"team": teams, "id": [csv_field(_team_id(report, t)) for t in teams],
                                    "name": [csv_field(config.team_label(t)) for t in teams]})
     tags: dict[str, list] = {"member": [], "feature": [], "model": [], "tags": []}
-    for member, feature, model in con.execute(f"SELECT DISTINCT member, feature, model FROM {TABLE} WHERE {where}").fetchall():
+    for member, feature, model in tagged:
         tag = {"member": member, "feature": feature} | ({"model": model} if model is not None else {})
         for name, value in (("member", member), ("feature", feature), ("model", model)):
             tags[name].append(value)
