@@ -269,3 +269,20 @@ def test_a_field_is_quoted_as_the_csv_module_quotes_it(text):
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow([text, "x"])
     assert buf.getvalue() == csv_field(text) + ",x\r\n"
+
+
+def test_a_complete_cycles_cached_part_follows_a_changed_label(site):
+    """A complete cycle's part of the export is reused while its lines and what it shows are unchanged;
+    a new display name for a feature is such a change."""
+    _site(site)
+    parts = site.root / ".creditwise" / "cache" / "focus"
+    before = {p.name for p in parts.glob("*.csv")}
+    site.config.write_text(site.config.read_text(encoding="utf-8") + '\n[labels]\nfeatures = { image = "Pictures" }\n',
+                           encoding="utf-8")
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+    _, rows = _rows(site)
+    image = [row for row in rows if row["SkuId"] == "image.generate"]
+    assert image and {row["ServiceName"] for row in image} == {"Pictures"}
+    assert image[0]["ChargeDescription"] == "Pictures: generate with m1"
+    assert {p.name for p in parts.glob("*.csv")}.isdisjoint(before)  # both cycles written again, the old parts gone

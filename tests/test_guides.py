@@ -145,3 +145,22 @@ def test_guide_pages_in_a_build(site):
     assert "<table>" in page and '<code class="language-toml">x = 1' in page
     assert '<a href="../../guides/index.html">Guides</a></li>' in page  # in the main nav
     assert "guides/house-rules/" in site.json("api/site.json")["pages"]
+
+
+def test_a_cached_guide_is_rendered_again_when_its_file_or_a_setting_it_shows_changes(site):
+    """Rendered guides are reused between builds (.creditwise/cache/guides.pickle) only while their file,
+    the settings their placeholders may use and the code are what they were."""
+    path = write_guide(site.root, "house-rules", "---\ntitle: House rules\n---\nThe site is {{ site.title }}.\n")
+
+    def html() -> str:
+        return next(g.html for g in load_guides(load_config(site.config)) if g.slug == "house-rules")
+
+    first = html()
+    assert (site.root / ".creditwise" / "cache" / "guides.pickle").is_file()
+    assert html() == first  # from the cache
+    title = load_config(site.config).site.title
+    site.config.write_text(site.config.read_text(encoding="utf-8").replace(f'title = "{title}"', 'title = "Renamed"', 1),
+                           encoding="utf-8")
+    assert "The site is Renamed." in html()
+    path.write_text("---\ntitle: House rules\n---\nEdited.\n", encoding="utf-8")
+    assert "Edited." in html()
