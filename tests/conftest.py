@@ -15,22 +15,25 @@ REPO = Path(__file__).resolve().parents[1]
 HEADER = ["event_id", "timestamp", "member", "team", "feature", "operation", "model",
           "credits", "quantity", "session_id", "knowledge"]
 
-# Two tiers (S: 100 credits for 10; M: 200 for 18) and a subscription to S from January 2026.
-TIERS_TOML = """\
+# One tier (S: 100 credits for 10) and a subscription to it from January 2026.
+ONE_TIER_TOML = """\
 [[tiers]]
 name = "S"
 monthly_credits = 100
 monthly_price = 10
 
-[[tiers]]
-name = "M"
-monthly_credits = 200
-monthly_price = 18
-
 [[subscription]]
 from = 2026-01-01
 tier = "S"
 """
+
+# Two tiers (S: 100 credits for 10; M: 200 for 18) and a subscription to S from January 2026.
+TIERS_TOML = ONE_TIER_TOML.replace("[[subscription]]", """[[tiers]]
+name = "M"
+monthly_credits = 200
+monthly_price = 18
+
+[[subscription]]""")
 
 BASIC_TOML = """\
 [site]

@@ -14,7 +14,7 @@ import shutil
 import jsonschema
 import pytest
 
-from conftest import csv_text, event, run_cli
+from conftest import ONE_TIER_TOML, csv_text, event, run_cli
 from generator.site.api.schema import PENDING, schema_name_for, schemas
 
 # SPEC §4 field lists (and README "Readings of the spec" for `current`, `cost` being in §4's month list).
@@ -51,15 +51,7 @@ base_url = "/r/"
 [data]
 exports = ["exports/*.csv"]
 
-[[tiers]]
-name = "S"
-monthly_credits = 100
-monthly_price = 10
-
-[[subscription]]
-from = 2026-01-01
-tier = "S"
-""", encoding="utf-8")
+""" + ONE_TIER_TOML, encoding="utf-8")
     (root / "exports").mkdir()
     (root / "exports" / "e.csv").write_text(csv_text([
         event("a", "2026-01-05T09:00:00Z", 60), event("b", "2026-01-20T09:00:00Z", 30, team="sales"),

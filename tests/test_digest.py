@@ -17,7 +17,7 @@ from pathlib import Path
 
 from test_publish import sshd  # noqa: F401  (the fixture: a real sshd on a loopback port)
 
-from conftest import REPO, csv_text, event
+from conftest import ONE_TIER_TOML, REPO, csv_text, event
 
 TOML = """\
 [site]
@@ -27,15 +27,7 @@ base_url = "https://intranet.example/r/"
 [data]
 exports = ["exports/*.csv"]
 
-[[tiers]]
-name = "S"
-monthly_credits = 100
-monthly_price = 10
-
-[[subscription]]
-from = 2026-01-01
-tier = "S"
-
+""" + ONE_TIER_TOML + """
 [publish]
 target = "target"
 """
