@@ -183,3 +183,79 @@ def test_the_fast_timestamp_verdict_is_the_full_checks(times):
     fast = con.execute(f"SELECT ts_text, bad FROM ({typed_sql(source, 'UTC', explain=False)})", [times]).fetchall()
     full = con.execute(f"SELECT problem IS NOT NULL FROM ({typed_sql(source, 'UTC')})", [times]).fetchall()
     assert [b for _, b in fast] == [p for (p,) in full], list(zip(times, fast, full, strict=True))
+
+
+# The same agreement for whole rows: every column's checks have a cheaper form in the fast verdict (guards
+# that skip the costly part for common values, a DOUBLE cast only where the DECIMAL one failed).
+_CREDITS = st.one_of(st.sampled_from(["1", "-2.5", "+1", ".5", "5.", "1e3", "1E3", "1_0", "inf", "nan", "+-1", "0x1F",
+                                      "1.0000000", "1.0000001", "-0.1234567", "99999999999999999999", " 1", "1 ",
+                                      "", " ", "\u00a0", "12.345678", "0.000000100"]),
+                     st.text(alphabet="0123456789.+-eE_ x", max_size=12))
+_QUANTITY = st.one_of(st.none(), st.sampled_from(["1", "0", "+1", "01", "1.0", ".5", "0x10", "1e3", "٣", "9" * 19, "-1",
+                                                  " 2", ""]), st.text(alphabet="0123456789+-.x ", max_size=6))
+_KNOWLEDGE = st.one_of(st.none(), st.sampled_from(["true", "FALSE", "Yes", "n", "1", "0", "maybe", "", " "]))
+_NAME = st.one_of(st.sampled_from(["ana", "", " ", "\u3000", "a\x01b", "x\x85", "\ufffe", "refund", "image"]),
+                  st.text(max_size=5))
+_ROWS = st.fixed_dictionaries({
+    "event_id": st.one_of(st.just("e1"), _NAME), "timestamp": st.one_of(st.just("2026-01-05T10:00:00Z"), _TIMES),
+    "member": _NAME, "team": st.one_of(st.none(), _NAME), "feature": _NAME,
+    "operation": st.one_of(st.sampled_from(["generate", "refund"]), _NAME), "model": st.one_of(st.none(), _NAME),
+    "credits": _CREDITS, "quantity": _QUANTITY, "session_id": st.one_of(st.none(), _NAME), "knowledge": _KNOWLEDGE,
+})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_ROWS, min_size=1, max_size=12), st.booleans())
+def test_the_fast_row_verdict_is_the_full_checks(rows, check_text):
+    import json
+
+    import duckdb
+
+    from generator.ingest.exports import COLUMNS
+    from generator.ingest.sql import typed_sql
+
+    # A file is spared the control-character test only when none of its bytes is one (exports.py's byte scan).
+    controls = any(any(ch < " " or "\x7f" <= ch <= "\x9f" or ch in "\ufffe\uffff" or "\ufdd0" <= ch <= "\ufdef"
+                       for ch in v) for row in rows for v in row.values() if v)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    cols = ", ".join(f"r->>'{c}' AS {c}" for c in COLUMNS)
+    source = (f"SELECT {cols}, NULL AS json_problem, {str(check_text or controls).lower()} AS check_text, 0 AS file_id "
+              "FROM (SELECT unnest(?::JSON[]) AS r)")
+    texts = [json.dumps(row) for row in rows]
+    fast = con.execute(f"SELECT bad FROM ({typed_sql(source, 'UTC', explain=False)})", [texts]).fetchall()
+    full = con.execute(f"SELECT problem FROM ({typed_sql(source, 'UTC')})", [texts]).fetchall()
+    assert [b for (b,) in fast] == [p is not None for (p,) in full], list(zip(rows, fast, full, strict=True))
+
+
+# The checks written with guards (sql.py), in their plain form: a guard may only skip work, never a verdict.
+_PLAIN_CHECKS = {
+    "is not a number": "contains(credits_text, 'e') OR contains(credits_text, 'E') OR contains(credits_text, '_')"
+                       " OR credits IS NULL AND NOT coalesce(isfinite(TRY_CAST(credits_text AS DOUBLE))"
+                       " AND abs(TRY_CAST(credits_text AS DOUBLE)) >= 1e12, false)",
+    "has more than 6 decimal places": "strpos(credits_text, '.') > 0 AND length(split_part(credits_text, '.', 2)) > 6"
+                                      " AND length(rtrim(split_part(credits_text, '.', 2), '0')) > 6",
+    "is not a whole number": "quantity_text IS NOT NULL AND NOT coalesce(quantity_raw >= 1"
+                             " AND regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$'), false)",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_CREDITS, _QUANTITY), min_size=1, max_size=20))
+@example([(".0000001", None), ("-.1234567", "1"), ("1.1234560", "٣")])
+def test_a_guarded_check_says_what_its_plain_form_says(values):
+    import duckdb
+
+    from generator.ingest.exports import COLUMNS
+    from generator.ingest.sql import CHECKS, typed_sql
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    cols = ", ".join({"credits": "v[1]", "quantity": "v[2]"}.get(c, "NULL") + f" AS {c}" for c in COLUMNS)
+    source = f"SELECT {cols}, NULL AS json_problem, true AS check_text, 0 AS file_id FROM (SELECT unnest(?) AS v)"
+    typed = typed_sql(source, "UTC")
+    for reason, plain in _PLAIN_CHECKS.items():
+        (guarded,) = [cond for _col, cond, why in CHECKS if reason in why]
+        got = con.execute(f"SELECT coalesce({guarded}, false), coalesce({plain}, false) FROM ({typed})",
+                          [[list(v) for v in values]]).fetchall()
+        assert [g for g, _ in got] == [p for _, p in got], (reason, list(zip(values, got, strict=True)))

@@ -217,10 +217,16 @@ CHECKS: list[tuple[str, str, str]] = [
     ("feature", _blank("feature"), _MISSING),
     ("operation", _blank("operation"), _MISSING),
     ("credits", _blank("credits_text"), _MISSING),
+    # A text the DECIMAL cast could not read is a number too large for it (≥ 10¹² credits) or no number at
+    # all ('+-1' is one for the DOUBLE cast alone); only those texts need the DOUBLE cast.
     ("credits", "contains(credits_text, 'e') OR contains(credits_text, 'E') OR contains(credits_text, '_')"
-                " OR NOT coalesce(isfinite(TRY_CAST(credits_text AS DOUBLE)), false)",
+                " OR CASE WHEN credits IS NOT NULL THEN false"
+                " ELSE NOT coalesce(isfinite(TRY_CAST(credits_text AS DOUBLE))"
+                " AND abs(TRY_CAST(credits_text AS DOUBLE)) >= 1e12, false) END",
      "'''' || credits_text || ''' is not a number'"),
-    ("credits", f"strpos(credits_text, '.') > 0 AND {_FRACTION_DIGITS} > 6 AND length(rtrim({_FRACTION}, '0')) > 6",
+    # Seven decimal places take at least eight bytes (".0000001").
+    ("credits", f"CASE WHEN strlen(credits_text) > 7 THEN strpos(credits_text, '.') > 0 AND {_FRACTION_DIGITS} > 6"
+                f" AND length(rtrim({_FRACTION}, '0')) > 6 ELSE false END",
      "'''' || credits_text || ''' has more than 6 decimal places'"),
     ("credits", "credits IS NULL", "'''' || credits_text || ''' is too large'"),
     ("credits", "credits < 0 AND operation <> 'refund'",
@@ -230,8 +236,9 @@ CHECKS: list[tuple[str, str, str]] = [
     ("quantity", "quantity_text IS NOT NULL AND quantity_raw IS NULL AND length(quantity_text) > 18"
                  " AND regexp_full_match(quantity_text, '^[+]?[0-9]+$')",
      "'''' || quantity_text || ''' is too large'"),
-    ("quantity", "quantity_text IS NOT NULL AND NOT coalesce(quantity_raw >= 1 AND (length(quantity_text) = 1"
-                 " OR regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$')), false)",
+    ("quantity", "CASE WHEN quantity_text IS NULL OR (quantity_raw >= 1 AND strlen(quantity_text) = 1) THEN false"
+                 " ELSE NOT coalesce(quantity_raw >= 1 AND regexp_full_match(quantity_text, '^[+]?0*[1-9][0-9]*$'),"
+                 " false) END",
      "'''' || quantity_text || ''' is not a whole number ≥ 1'"),
     ("knowledge", f"knowledge_text IS NOT NULL AND lower(knowledge_text) NOT IN ({_BOOLS})",
      "'''' || knowledge_text || ''' is not a boolean (true/false, yes/no, 1/0)'"),
@@ -254,7 +261,9 @@ BAD_SQL = "json_problem IS NOT NULL OR " + " OR ".join(
     f"({cond})" for col, cond, why in CHECKS if (col, cond, why) not in _CONTROL_CHECKS + _TS_SHAPE_CHECKS)
 BAD_SQL += (f" OR CASE WHEN {_TS_FIXED} THEN {_TS_FIXED_BAD} ELSE "
             + " OR ".join(f"({cond})" for _, cond, _ in _TS_SHAPE_CHECKS) + " END")
-BAD_SQL += f" OR (check_text AND regexp_matches({_ALL_TEXT}, '{_CONTROL_CLASS}'))"
+# A CASE computes its THEN for the rows it selects only, where an AND computes both sides for every row:
+# measured on 1 M rows, the AND cost 0.3 s of CPU for files that need no test at all.
+BAD_SQL += f" OR CASE WHEN check_text THEN regexp_matches({_ALL_TEXT}, '{_CONTROL_CLASS}') ELSE false END"
 PROBLEM_SQL = ("CASE WHEN json_problem IS NOT NULL THEN json_problem "
                + " ".join(f"WHEN {cond} THEN '{col}|' || {why}" for col, cond, why in CHECKS) + " END")
 
