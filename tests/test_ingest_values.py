@@ -259,3 +259,17 @@ def test_a_guarded_check_says_what_its_plain_form_says(values):
         got = con.execute(f"SELECT coalesce({guarded}, false), coalesce({plain}, false) FROM ({typed})",
                           [[list(v) for v in values]]).fetchall()
         assert [g for g, _ in got] == [p for _, p in got], (reason, list(zip(values, got, strict=True)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40).map(lambda b: bytes(b'a",\n\r'[x % 5] for x in b)), st.sampled_from([0, 1, 2, 1_000_000]))
+def test_quoted_fields_one_by_one_say_what_the_whole_file_expression_says(data, one_by_one):
+    # The file-wide expression reads the quotes pair by pair too; the loop hands over to it after `one_by_one`.
+    from generator.ingest import exports
+
+    whole = exports._QUOTED_WITHOUT_LINE_ENDS.match(data).end() != len(data)
+    old, exports._QUOTED_ONE_BY_ONE = exports._QUOTED_ONE_BY_ONE, one_by_one
+    try:
+        assert exports._line_end_inside_quotes(data) is whole
+    finally:
+        exports._QUOTED_ONE_BY_ONE = old

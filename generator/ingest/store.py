@@ -55,7 +55,7 @@ class EventStore:
     # -- reading --------------------------------------------------------------------------------
 
     def open(self) -> StoreState:
-        self.digests = {str(e.path): self.hashes.of(e.path) for e in self.exports}
+        self.digests = self.hashes.of_all([e.path for e in self.exports])
         self.hashes.save()
         if not self.path.exists():
             return StoreState.COLD

@@ -35,7 +35,7 @@ def guide_names(config: SiteConfig) -> list[str]:
 def model_key(config: SiteConfig) -> str:
     exports, warnings = find_exports(config)
     hashes = ContentHashes(config.cache_dir)
-    digests = {str(e.path): hashes.of(e.path) for e in exports}
+    digests = hashes.of_all([e.path for e in exports])
     hashes.save()
     material = {"config": str(config.path), "toml": hashlib.sha256(config.path.read_bytes()).hexdigest(),
                 "exports": digests, "warnings": warnings, "code": code_hash(), "guides": guide_names(config)}
