@@ -48,3 +48,19 @@ def test_check_passes_the_hostile_site_and_refuses_an_injected_script(hostile):
     assert bad.returncode == 4
     assert "guides/tier-selection/index.html:" in bad.stderr
     assert "script: an event handler attribute onerror=: Creditwise pages have none" in bad.stderr
+
+
+def test_a_chart_label_that_reads_like_svg_ids_or_colours_is_drawn_as_written():
+    # The chart's ids get a prefix of their own (two charts inlined in one page never share one) and its colours
+    # become theme variables; a series label with such text is character data, not markup: unchanged.
+    from generator.charts.draw import stacked_cycle_bars
+    from generator.charts.style import CATEGORIES
+
+    label = f'see #patch_1) or url(#p1) and id="patch_2", fill="{CATEGORIES[0]}" {CATEGORIES[1]}'
+    wide, narrow = stacked_cycle_bars(["2026-01", "2026-02"], [{"label": label, "values": [3, 4], "bottoms": [0, 0]}],
+                                      None, None, "credits")
+    for svg in (wide, narrow):
+        assert f">{label}</text>" in svg, svg[:2000]
+        markup = svg.replace(f">{label}<", "")
+        assert 'id="patch_' not in markup and 'fill="#' not in markup  # every real id prefixed, colour a style
+        assert "var(--cw-" in markup

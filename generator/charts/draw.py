@@ -43,15 +43,24 @@ Layout = Callable[[Figure, Axes, str, tuple[float, float]], None]
 # --- the SVG text -------------------------------------------------------------------------------------
 
 _VAR = {hex_: name for name, hex_ in COLORS.items()} | CATEGORY_VARS | {OTHER: "other"}
-_HEX = re.compile(r"#[0-9a-f]{6}\b")
-_ID = re.compile(r'\bid="([^"]+)"')
-_ID_USE = re.compile(r'\bid="([^"]+)"|href="#([^"]+)"|#([^"#)\s]+)\)')  # an id given, linked to, used in url()
+# The text between two tags (a label: Matplotlib escapes `<` and `>` in it) is matched first and kept as it
+# is, so a label that reads like a colour or an id is never rewritten. A colour in a presentation attribute
+# becomes a style property (an attribute cannot hold var()); an id is given, linked to or used in url().
+_COLOUR_USE = re.compile(r'>[^<]*<|\b(fill|stroke)="(#[0-9a-f]{6})"|(#[0-9a-f]{6})\b')
+_ID_USE = re.compile(r'>[^<]*<|\bid="([^"]+)"|href="#([^"]+)"|url\(#([^")\s]+)\)')
 
 
-def _colour(match: re.Match[str]) -> str:
-    hex_ = match.group(0)
+def _colour(hex_: str) -> str:
     name = _VAR.get(hex_)
     return f"var(--cw-{name}, {hex_})" if name else hex_
+
+
+def _coloured(match: re.Match[str]) -> str:
+    if match.lastindex is None:
+        return match.group(0)
+    if match.group(1):
+        return f'style="{match.group(1)}: {_colour(match.group(2))}"'
+    return _colour(match.group(3))
 
 
 def _svg(fig: Figure) -> str:
@@ -62,15 +71,13 @@ def _svg(fig: Figure) -> str:
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
     text = re.sub(r'\s*<style type="text/css">.*?</style>', "", text, count=1, flags=re.S)
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
-    # presentation attributes cannot hold var(): make them style properties first
-    text = re.sub(r'\b(fill|stroke)="(#[0-9a-f]{6})"', r'style="\1: \2"', text)
-    text = _HEX.sub(_colour, text)
+    text = _COLOUR_USE.sub(_coloured, text)
     prefix = "c" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8] + "-"
-    ids = set(_ID.findall(text))
+    ids = {m.group(1) for m in _ID_USE.finditer(text) if m.lastindex == 1}
 
     def prefixed(match: re.Match[str]) -> str:
-        group = match.lastindex or 0  # the one alternative that matched
-        if match.group(group) not in ids:
+        group = match.lastindex  # the one alternative that matched (None: text between tags)
+        if group is None or match.group(group) not in ids:
             return match.group(0)
         at = match.start(group) - match.start()
         return match.group(0)[:at] + prefix + match.group(0)[at:]
