@@ -46,8 +46,9 @@ _VAR = {hex_: name for name, hex_ in COLORS.items()} | CATEGORY_VARS | {OTHER: "
 # The text between two tags (a label: Matplotlib escapes `<` and `>` in it) is matched first and kept as it
 # is, so a label that reads like a colour or an id is never rewritten. A colour in a presentation attribute
 # becomes a style property (an attribute cannot hold var()); an id is given, linked to or used in url().
-_COLOUR_USE = re.compile(r'>[^<]*<|\b(fill|stroke)="(#[0-9a-f]{6})"|(#[0-9a-f]{6})\b')
-_ID_USE = re.compile(r'>[^<]*<|\bid="([^"]+)"|href="#([^"]+)"|url\(#([^")\s]+)\)')
+_BETWEEN_TAGS = r">[^<]*<"
+_COLOUR_USE = re.compile(_BETWEEN_TAGS + r'|\b(fill|stroke)="(#[0-9a-f]{6})"|(#[0-9a-f]{6})\b')
+_ID_USE = re.compile(_BETWEEN_TAGS + r'|\bid="([^"]+)"|href="#([^"]+)"|url\(#([^")\s]+)\)')
 
 
 def _colour(hex_: str) -> str:
