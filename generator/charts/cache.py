@@ -1,7 +1,7 @@
 """Draw each chart only when its input changed: SVGs cached under `.creditwise/cache/charts/<sha256>.svg`.
 
 The key hashes everything the SVG depends on: the drawing function's name and arguments, the style
-(chart_style.py), the source of charts.py, the Matplotlib version and the Creditwise version. A hit is
+(style.py), the source of draw.py, the Matplotlib version and the Creditwise version. A hit is
 a file read; Matplotlib is imported only when something is missing, so a fully cached build never
 loads it. Missing charts are drawn by a pool of worker processes when the build started one (a build
 whose data changed does, as it starts: `DrawingPool`), else in this process. Threads would not help:

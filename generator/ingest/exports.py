@@ -203,7 +203,7 @@ _PLAIN = bytes(range(0x20, 0x7F)) + b"\n\r"
 _QUOTED_WITHOUT_LINE_ENDS = re.compile(rb'(?:[^"]*"[^"\n\r]*")*[^"]*')
 
 
-_CONTROL_VERDICTS: dict[tuple, bool] = {}  # (path, size, mtime, inode) → verdict: a build asks twice per file
+_CONTROL_VERDICTS: dict[tuple, bool] = {}  # (path, size, mtime, inode) → verdict: the preview rebuilds in one process
 
 
 def may_hold_control_characters(export: ExportFile) -> bool:

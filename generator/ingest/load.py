@@ -24,7 +24,7 @@ from generator.errors import DataError, Problem
 from generator.ingest.diagnostics import Diagnostics
 from generator.ingest.exports import ExportFile, FileStats, find_exports
 from generator.ingest.memory import MemoryLimit, configure, out_of_memory
-from generator.ingest.sql import EVENT_COLUMNS, aggregate, conflicting_ids, fast_read, source_sql
+from generator.ingest.sql import EVENT_COLUMNS, aggregate, conflicting_ids, fast_read
 from generator.ingest.store import EventStore, StoreState
 
 SHOWN_ERRORS = 20
@@ -42,13 +42,12 @@ class Ingested:
     store: EventStore | None = None
     memory: MemoryLimit | None = None  # the limit DuckDB works within (named if it runs out)
     writers: list = field(default_factory=list)  # later caches of this build (persist() then finish())
+    readers: list[concurrent.futures.Future] = field(default_factory=list)  # reading the model's tables still
+    _launcher: threading.Thread | None = None
 
     @property
     def rows_read(self) -> int:
         return sum(f.rows for f in self.files)
-
-    readers: list[concurrent.futures.Future] = field(default_factory=list)  # reading the model's tables still
-    _launcher: threading.Thread | None = None
 
     def alongside(self, job: Callable[[duckdb.DuckDBPyConnection], Any]) -> concurrent.futures.Future:
         """Run `job(cursor)` in a thread while this one goes on (DuckDB releases the GIL while it works, so
@@ -141,8 +140,8 @@ def _cold(con: duckdb.DuckDBPyConnection, config: SiteConfig,
           exports: list[ExportFile]) -> tuple[list[FileStats], list[Problem], list[str]]:
     tz = config.site.timezone
     diag = Diagnostics(con, exports, tz)
-    source = source_sql(con, exports)
-    if not fast_read(con, exports, tz):
+    source = fast_read(con, exports, tz)
+    if source is None:
         # Something in the files themselves (a broken row, bad UTF-8, a corrupt gzip): read each
         # file carefully, keeping what can be read and naming every line that cannot.
         diag.load(exports)

@@ -18,6 +18,7 @@ import duckdb
 
 from generator.config import MEMORY_SIZE, SiteConfig
 from generator.errors import Problem, UsageError
+from generator.ingest.sql import quote_sql
 
 ENV = "CREDITWISE_MEMORY_LIMIT"
 SHARE_OF_AVAILABLE = 0.8
@@ -89,7 +90,7 @@ def configure(con: duckdb.DuckDBPyConnection, config: SiteConfig, spill: Path) -
     limit = memory_limit(config)
     spill.mkdir(parents=True, exist_ok=True)
     con.execute(f"SET memory_limit = '{limit.value}'")
-    con.execute("SET temp_directory = '" + str(spill).replace("'", "''") + "'")
+    con.execute(f"SET temp_directory = {quote_sql(str(spill))}")
     return limit
 
 

@@ -324,12 +324,14 @@ def conflicting_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
         SELECT event_id FROM g WHERE is_event AND NOT bad GROUP BY event_id HAVING count(*) > 1 ORDER BY 1""").fetchall()]
 
 
-def fast_read(con: duckdb.DuckDBPyConnection, exports: list[ExportFile], tz: str) -> bool:
-    """Aggregate the exports into `g`; False when DuckDB cannot read them (the careful path then explains)."""
+def fast_read(con: duckdb.DuckDBPyConnection, exports: list[ExportFile], tz: str) -> str | None:
+    """Aggregate the exports into `g` and return the source SQL read; None when DuckDB cannot read them
+    (the careful path then explains)."""
     try:
-        aggregate(con, source_sql(con, exports), tz)
-        return json_lines_well_shaped(con, exports)
+        source = source_sql(con, exports)
+        aggregate(con, source, tz)
+        return source if json_lines_well_shaped(con, exports) else None
     except (duckdb.OutOfMemoryException, duckdb.InterruptException):
         raise  # not the data's fault: no careful re-read would help
     except duckdb.Error:
-        return False
+        return None

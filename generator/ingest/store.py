@@ -108,7 +108,7 @@ class EventStore:
         stored = {r[0] for r in self.con.execute("SELECT path FROM cache.files").fetchall()}
         new = [e for e in self.exports if str(e.path) not in stored]
         tz = self.config.site.timezone
-        if not fast_read(self.con, new, tz) or conflicting_ids(self.con):
+        if fast_read(self.con, new, tz) is None or conflicting_ids(self.con):
             return self._give_up()
         if self.con.execute("SELECT count(*) FROM g WHERE bad").fetchone()[0]:
             return self._give_up()  # bad rows need their lines named: the full path does that

@@ -194,10 +194,6 @@ def keyed_tables(config: SiteConfig) -> list[KeyedTable]:
     ]
 
 
-def _attached(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'cw_state'").fetchone()[0])
-
-
 def chat_flags_select(config: SiteConfig, conversations: str = "cw_state.conversations") -> str:
     """Each conversation flagged short and restarted. Restarted: short, and the same member started the
     next one (by start, then id) within the restart window. A conversation's flags depend on its
@@ -219,9 +215,7 @@ def build_keyed_tables(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> No
 
 
 def collect(con: duckdb.DuckDBPyConnection, config: SiteConfig) -> Details:
-    if not _attached(con):  # no cached state was opened for this build: compute it here, in memory
-        con.execute("ATTACH ':memory:' AS cw_state")
-        build_keyed_tables(con, config)
+    """The finer figures from the keyed tables (`usage.summarize` opened them, model/state.py)."""
     cyc = cycle_sql(config)
     con.execute("CREATE OR REPLACE TEMP VIEW cw_day_member AS SELECT * FROM cw_state.day_member")
     ops = [OpRow(*r) for r in con.execute(f"""

@@ -37,7 +37,10 @@ class Chunks:
                 with c.open("rb") as src:  # copied by the kernel, not through Python's memory
                     size, offset = os.fstat(src.fileno()).st_size, 0
                     while offset < size:
-                        offset += os.sendfile(out.fileno(), src.fileno(), offset, size - offset)
+                        sent = os.sendfile(out.fileno(), src.fileno(), offset, size - offset)
+                        if sent == 0:  # the part shrank while it was copied: fail rather than loop
+                            raise OSError(f"{c} changed while it was being copied")
+                        offset += sent
 
     def same_as(self, path: Path) -> bool:
         try:

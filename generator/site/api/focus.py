@@ -25,6 +25,7 @@ import duckdb
 
 from generator.analytics.slugs import slugify
 from generator.fileio import write_atomic
+from generator.ingest.sql import quote_sql
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import local_midnight
 from generator.model.usage_lines import ORDER, TABLE
@@ -45,10 +46,6 @@ from generator.site.api.focus_columns import (
     rounded_price,
     utc_text,
 )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _money_sql(micro: str) -> str:
@@ -244,12 +241,12 @@ def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, p
     text = ""
     for i, name in enumerate(HEADER):
         if name in VARIABLE:
-            line += [_literal(text), VARIABLE[name]] if text else [VARIABLE[name]]
+            line += [quote_sql(text), VARIABLE[name]] if text else [VARIABLE[name]]
             text = ""
         else:
             text += csv_field(cycle.constants.get(name, ""))
         text += "," if i + 1 < len(HEADER) else ""
-    line += [_literal(text)] if text else []
+    line += [quote_sql(text)] if text else []
     # Rounded running totals: sign × (q + 1 if the remainder is past half, or half with q odd), q = |n| // den.
     n, prev = f"abs(cum) * {num}", f"abs(cum - micro) * {num}"
 
@@ -277,7 +274,7 @@ def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, p
              JOIN cw_focus_tags g ON g.member = l.member AND g.feature = l.feature AND g.model IS NOT DISTINCT FROM l.model
         ORDER BY l.rn"""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    con.execute(f"COPY ({query}) TO {_literal(str(tmp))} "
+    con.execute(f"COPY ({query}) TO {quote_sql(str(tmp))} "
                 f"(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f', NEW_LINE '\r\n')")
     tmp.replace(path)
     if not c.expired:

@@ -152,8 +152,6 @@ def account_id(report: Report) -> str:
     return f"aethera:{slugify(where.netloc + where.path)}"
 
 
-
-
 def csv_rows(rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows([row.get(h, "") for h in HEADER] for row in rows)
