@@ -1,0 +1,142 @@
+"""The drawing shortcuts of charts/draw.py and charts/ticks.py against what Matplotlib itself draws.
+
+Ticks, tick labels and the y grid are drawn as a few artists of ours (ticks.py), bars as one patch per
+series (draw._bars): both must put on the page exactly what Matplotlib's own axes and Axes.bar would.
+The reference is the same chart drawn with Matplotlib's axes left on (the two shortcuts undone).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import matplotlib
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+
+from generator.charts import draw
+
+# A <text>'s position and words; a marker's place (tick marks, data markers); a grid line's path.
+TEXT = re.compile(r'<text [^>]*transform="([^"]*)"[^>]*>([^<]*)</text>')
+USE = re.compile(r'<use [^>]*?x="([^"]*)" y="([^"]*)"')
+GRID = re.compile(r'<path d="([^"]*)"[^>]*style="[^"]*stroke: var\(--cw-grid', re.S)
+
+
+def drawn(svg: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+    return sorted(TEXT.findall(svg)), sorted(USE.findall(svg)), sorted(GRID.findall(svg))
+
+
+def with_matplotlib_axes(function: str, args: dict) -> tuple[str, str]:
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(draw, "hide_axes", lambda ax: None)
+        m.setattr(draw, "draw_ticks", lambda ax: [])
+        return draw.draw(function, args)
+
+
+def cycles(n: int, start: int = 0) -> list[str]:
+    return [f"{2024 + (start + i) // 12}-{(start + i) % 12 + 1:02d}" for i in range(n)]
+
+
+credits = st.floats(min_value=0, max_value=2_000_000, allow_nan=False)
+
+
+@st.composite
+def charts(draw_: st.DrawFn) -> tuple[str, dict]:
+    kind = draw_(st.sampled_from(["stacked", "utilization", "daily", "cumulative"]))
+    if kind in ("stacked", "utilization"):
+        n = draw_(st.integers(1, 30))
+        names = cycles(n, draw_(st.integers(0, 11)))
+        in_progress = draw_(st.booleans())
+        if kind == "utilization":
+            used = draw_(st.lists(st.floats(0, 3), min_size=n, max_size=n))
+            return "utilization_bars", {"cycles": names, "utilization": used, "upgrade": 0.8, "downgrade": 0.6,
+                                        "in_progress": in_progress}
+        series, bottoms = [], [0.0] * n
+        for i in range(draw_(st.integers(1, 4))):
+            values = draw_(st.lists(credits, min_size=n, max_size=n))
+            series.append({"label": f"series {i}", "values": values, "bottoms": bottoms})
+            bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+        line = {"label": "budget", "value": draw_(credits)} if draw_(st.booleans()) else None
+        return "stacked_cycle_bars", {"cycles": names, "series": series, "markers": None, "line": line,
+                                      "ylabel": "credits", "in_progress": in_progress}
+    first = dt.date(2026, draw_(st.integers(1, 12)), 1)
+    days = [first + dt.timedelta(days=i) for i in range(draw_(st.integers(28, 31)))]
+    values = draw_(st.lists(st.floats(0, 50_000), min_size=len(days), max_size=len(days)))
+    if kind == "daily":
+        spikes = [v if draw_(st.booleans()) else None for v in values]
+        return "daily_bars", {"days": days, "credits": values, "target": draw_(st.floats(0, 50_000)),
+                              "highlighted": spikes, "today": draw_(st.sampled_from([None, days[-1]]))}
+    total = 0.0
+    cumulative = []
+    for v in values[: draw_(st.integers(1, len(days)))]:
+        total += v
+        cumulative.append(total)
+    allocation = draw_(st.floats(1, 2_000_000))
+    return "cumulative_vs_pace", {"days": days, "cumulative": cumulative,
+                                  "pace": [allocation * (i + 1) / len(days) for i in range(len(days))],
+                                  "allocation": allocation, "thresholds": [("80%", 0.8 * allocation)]}
+
+
+@settings(max_examples=25, deadline=None)
+@given(chart=charts())
+def test_ticks_labels_and_grid_are_where_matplotlibs_own_axes_put_them(chart):
+    function, args = chart
+    ours = draw.draw(function, args)
+    reference = with_matplotlib_axes(function, args)
+    for mine, theirs in zip(ours, reference, strict=True):
+        assert drawn(mine) == drawn(theirs)
+
+
+def test_a_cycle_axis_names_every_cycle_that_fits_and_marks_the_others():
+    # 3 cycles fit the wide drawing: each named, January with its year (and the first label with its year)
+    wide, _ = draw.utilization_bars(["2026-01", "2026-02", "2026-03"], [0.5, 0.9, 0.3], 0.8, 0.6)
+    texts = [t for _, t in TEXT.findall(wide)]
+    assert texts[:4] == ["Jan", "2026", "Feb", "Mar"]
+    # the y axis: 0 to 100 % (the allocation line) in steps of 20 %, as percentages
+    assert texts[4:10] == ["0%", "20%", "40%", "60%", "80%", "100%"]
+    assert "share of the allocation used" in texts
+
+
+boxes = st.lists(st.tuples(st.floats(0, 10_000), st.floats(0, 10_000), st.booleans()), min_size=1, max_size=20)
+
+
+@settings(max_examples=40, deadline=None)
+@given(bars=boxes, width=st.sampled_from([0.65, 0.8]), dates=st.booleans())
+def test_bars_are_axes_bar_in_one_patch_per_look(bars, width, dates):
+    # the same bars by Axes.bar and by draw._bars: the same rectangles, limits and legend
+    x = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(len(bars))] if dates else list(range(len(bars)))
+    heights, bottoms, striped = ([b[i] for b in bars] for i in range(3))
+    with matplotlib.rc_context(draw.RC):
+        axes = []
+        for ours in (False, True):
+            ax = Figure().subplots()
+            ax.axhline(1.0, label="a line")  # drawn after the bars, listed before them (as Axes.bar does)
+            if ours:
+                draw._bars(ax, x, heights, bottoms, width, "bars", "#0072b2", striped)
+            else:
+                ax.bar(x, heights, bottom=bottoms, width=width, label="bars", color="#0072b2", linewidth=0,
+                       hatch=["///" if s else "" for s in striped])
+            axes.append(ax)
+        reference, mine = axes
+        assert mine.get_xlim() == pytest.approx(reference.get_xlim())
+        assert mine.get_ylim() == pytest.approx(reference.get_ylim())
+        assert mine.get_legend_handles_labels()[1] == reference.get_legend_handles_labels()[1] == ["a line", "bars"]
+        first = reference.get_legend_handles_labels()[0][1].patches[0]
+        assert (mine.get_legend_handles_labels()[0][1].patches[0].get_hatch() or None) == (first.get_hatch() or None)
+
+        def rectangles(ax, hatch):
+            out = set()
+            for patch in ax.patches:
+                if (patch.get_hatch() or None) != hatch:
+                    continue
+                path = patch.get_path().transformed(patch.get_patch_transform())
+                polys = path.to_polygons(closed_only=False)
+                for poly in polys:
+                    out.add((round(float(poly[:, 0].min()), 9), round(float(poly[:, 1].min()), 9),
+                             round(float(poly[:, 0].max()), 9), round(float(poly[:, 1].max()), 9)))
+            return out
+
+        for hatch in (None, "///"):
+            assert rectangles(mine, hatch) == rectangles(reference, hatch)
