@@ -59,7 +59,9 @@ class Server:
 
     def __init__(self, root: Path):
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "-c", "site.toml", "--port", "0"],
+        # -X faulthandler: if the server does not stop, SIGABRT makes it print every thread's stack (see stop)
+        self.proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "generator", "serve", "-c", "site.toml",
+                                      "--port", "0"],
                                      cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         self.cond = threading.Condition()
@@ -86,7 +88,14 @@ class Server:
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(30)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:  # say where it is stuck, then fail
+            self.proc.send_signal(signal.SIGABRT)
+            self.proc.wait(30)
+            time.sleep(0.5)  # the reader thread takes the last lines
+            sys.exit("creditwise serve did not stop within 30 s of Ctrl-C; its threads were at:\n"
+                     + "\n".join(self.lines[-80:]))
 
 
 def measure(name: str, root: Path, edits: int, browser) -> dict[str, float]:
