@@ -160,7 +160,9 @@ class DrawingPool:
             return None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Waiting for the workers to exit takes a few milliseconds once their last chart is drawn; a pool left
+        # to wind down on its own is joined again at interpreter exit, where Python 3.11's executor can hang.
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _main_runs_again_safely() -> bool:
