@@ -1,8 +1,9 @@
-"""The drawing shortcuts of charts/draw.py and charts/ticks.py against what Matplotlib itself draws.
+"""The drawing shortcuts of charts/ against what Matplotlib itself draws.
 
-Ticks, tick labels and the y grid are drawn as a few artists of ours (ticks.py), bars as one patch per
-series (draw._bars): both must put on the page exactly what Matplotlib's own axes and Axes.bar would.
-The reference is the same chart drawn with Matplotlib's axes left on (the two shortcuts undone).
+Ticks, tick labels and the y grid are drawn as a few artists of ours (ticks.py), the legend as plain
+artists placed as Matplotlib's Legend would place them (legend.py), bars as one patch per series
+(draw._bars): each must put on the page exactly what Matplotlib's own axes, legend and Axes.bar would.
+The reference is the same chart drawn with Matplotlib's axes and legend (those shortcuts undone).
 """
 
 from __future__ import annotations
@@ -18,20 +19,39 @@ from matplotlib.figure import Figure
 
 from generator.charts import draw
 
-# A <text>'s position and words; a marker's place (tick marks, data markers); a grid line's path.
+# A <text>'s position and words; a marker's place (tick marks, data markers); every path (grid lines, legend
+# handles, bars, lines), with their numbers to a thousandth of a point (the sums are not made in one order).
 TEXT = re.compile(r'<text [^>]*transform="([^"]*)"[^>]*>([^<]*)</text>')
 USE = re.compile(r'<use [^>]*?x="([^"]*)" y="([^"]*)"')
-GRID = re.compile(r'<path d="([^"]*)"[^>]*style="[^"]*stroke: var\(--cw-grid', re.S)
+PATH = re.compile(r'<path d="([^"]*)"')
+NUMBER = re.compile(r"-?\d+\.\d+")
 
 
-def drawn(svg: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
-    return sorted(TEXT.findall(svg)), sorted(USE.findall(svg)), sorted(GRID.findall(svg))
+def _rounded(text: str) -> str:
+    return NUMBER.sub(lambda m: f"{float(m.group(0)):.3f}", text)
+
+
+def drawn(svg: str) -> tuple[list, list, list]:
+    return (sorted((_rounded(t), words) for t, words in TEXT.findall(svg)),
+            sorted((_rounded(x), _rounded(y)) for x, y in USE.findall(svg)),
+            sorted(_rounded(d) for d in PATH.findall(svg)))
+
+
+class MatplotlibLegend:
+    """What draw._save asks of a ChartLegend, done by Matplotlib's own Legend."""
+
+    def __init__(self, fig, handles, labels):
+        self.fig, self.handles, self.labels = fig, handles, labels
+
+    def draw(self, cols, width):
+        return [self.fig.legend(self.handles, self.labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=cols)]
 
 
 def with_matplotlib_axes(function: str, args: dict) -> tuple[str, str]:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(draw, "hide_axes", lambda ax: None)
         m.setattr(draw, "draw_ticks", lambda ax: [])
+        m.setattr(draw, "ChartLegend", MatplotlibLegend)
         return draw.draw(function, args)
 
 
@@ -40,6 +60,8 @@ def cycles(n: int, start: int = 0) -> list[str]:
 
 
 credits = st.floats(min_value=0, max_value=2_000_000, allow_nan=False)
+# Series names as feature and team names come: letters (with accents and descenders), digits, punctuation, spaces.
+series_names = st.text(st.characters(codec="latin-1", categories=("L", "N", "P", "Zs")), min_size=1, max_size=28)
 
 
 @st.composite
@@ -56,9 +78,9 @@ def charts(draw_: st.DrawFn) -> tuple[str, dict]:
         series, bottoms = [], [0.0] * n
         for i in range(draw_(st.integers(1, 4))):
             values = draw_(st.lists(credits, min_size=n, max_size=n))
-            series.append({"label": f"series {i}", "values": values, "bottoms": bottoms})
+            series.append({"label": f"{draw_(series_names)} {i}", "values": values, "bottoms": bottoms})
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
-        line = {"label": "budget", "value": draw_(credits)} if draw_(st.booleans()) else None
+        line = {"label": draw_(series_names), "value": draw_(credits)} if draw_(st.booleans()) else None
         return "stacked_cycle_bars", {"cycles": names, "series": series, "markers": None, "line": line,
                                       "ylabel": "credits", "in_progress": in_progress}
     first = dt.date(2026, draw_(st.integers(1, 12)), 1)
@@ -81,7 +103,7 @@ def charts(draw_: st.DrawFn) -> tuple[str, dict]:
 
 @settings(max_examples=25, deadline=None)
 @given(chart=charts())
-def test_ticks_labels_and_grid_are_where_matplotlibs_own_axes_put_them(chart):
+def test_ticks_labels_grid_and_legend_are_where_matplotlibs_own_put_them(chart):
     function, args = chart
     ours = draw.draw(function, args)
     reference = with_matplotlib_axes(function, args)

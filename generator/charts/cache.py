@@ -1,7 +1,7 @@
 """Draw each chart only when its input changed: SVGs cached under `.creditwise/cache/charts/<sha256>.svg`.
 
 The key hashes everything the SVG depends on: the drawing function's name and arguments, the style
-(style.py), the source of draw.py and ticks.py, the Matplotlib version and the Creditwise version. A hit is
+(style.py), the source of draw.py, legend.py and ticks.py, the Matplotlib version and the Creditwise version. A hit is
 a file read; Matplotlib is imported only when something is missing, so a fully cached build never
 loads it. Missing charts are drawn by a pool of worker processes when the build started one (a build
 whose data changed does, as it starts: `DrawingPool`), else in this process. Threads would not help:
@@ -40,7 +40,7 @@ class Chart(Protocol):
     args: dict[str, Any]
 
 CACHE_DIR = ".creditwise/cache/charts"
-CHARTS_SOURCES = tuple(Path(__file__).with_name(name) for name in ("draw.py", "ticks.py"))  # the drawing code
+CHARTS_SOURCES = tuple(Path(__file__).with_name(name) for name in ("draw.py", "legend.py", "ticks.py"))  # the drawing code
 WORKERS_ENV = "CREDITWISE_CHART_WORKERS"  # the number of worker processes (1: draw in this process)
 # A build that did not start workers (its model came from the cache) starts them for this many missing
 # charts or more: starting takes ~0.4 s, a chart ~60 ms in one process.

@@ -4,9 +4,10 @@ Chart code draws what it is given (site/views/charts.py prepares every series, s
 marker from the report model): no arithmetic on figures here. A chart's artists are made once; the
 figure is then resized and laid out for each variant and saved again (the legend, the ticks and the
 labels at the edges are the only things redone), which costs far less than drawing it twice. The ticks,
-the grid and the y label are a few artists of ticks.py, and each series' bars one patch (`_bars`), not
-Matplotlib's many per tick and per bar: they put the same marks in the same places for less than half the
-time (tests/test_charts.py compares them with Matplotlib's own).
+the grid and the y label are a few artists of ticks.py, the legend plain artists placed by legend.py, and
+each series' bars one patch (`_bars`), not Matplotlib's many per tick and per bar and its legend's nested
+boxes: the same marks in the same places in about half the time (tests/test_charts.py compares them with
+Matplotlib's own).
 
 The SVG keeps text as text (`svg.fonttype = none`), carries no date and no fixed size (a `viewBox`:
 it scales to its container), uses a fixed hash salt, and prefixes its ids with a hash of its own
@@ -35,6 +36,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
+from generator.charts.legend import ChartLegend
 from generator.charts.style import CATEGORIES, CATEGORY_VARS, COLORS, FONT, NARROW, OTHER, STYLE, WIDE
 from generator.charts.ticks import draw_ticks, hide_axes, y_label
 
@@ -101,7 +103,7 @@ def _svg(fig: Figure) -> str:
 def _figure(ylabel: str) -> tuple[Figure, Axes]:
     # The object API, not pyplot: no global figure registry, nothing to close. Margins are computed in
     # points per variant rather than by a layout engine, which would draw every figure twice more.
-    fig = Figure(figsize=(WIDE[0] / 72, WIDE[1] / 72))
+    fig = Figure(figsize=(WIDE[0] / 72, WIDE[1] / 72), dpi=72)  # the SVG's own: texts are measured as they are written
     ax = fig.subplots()
     hide_axes(ax)  # ticks.py draws the ticks, the grid and this label
     y_label(fig, ax, ylabel)
@@ -166,24 +168,24 @@ def _y_label_width(ax: Axes) -> float:
 def _save(fig: Figure, ax: Axes, layout: Layout | None = None, right: float = 10.0, x_lines: int = 1) -> tuple[str, str]:
     """The chart, laid out and saved once per variant: (wide SVG, narrow SVG)."""
     handles, labels = ax.get_legend_handles_labels()
+    legend = ChartLegend(fig, handles, labels) if handles else None
     left = 8 + LINE + 6 + _y_label_width(ax) + 8
     out = []
-    ticks: list[Any] = []
+    drawn: list[Any] = []  # this variant's ticks and legend
     for name, (w, plot_h) in VARIANTS:
-        for old in [*fig.legends, *ticks]:
+        for old in drawn:
             old.remove()
-        rows = 0
-        if handles:
+        rows = cols = 0
+        if legend is not None:
             cols = legend_columns(labels, w)
             rows = math.ceil(len(labels) / cols)
-            fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=cols)
         bottom = 6 + x_lines * LINE + 6 + rows * 1.45 * FONT + 4
         h = 14 + plot_h + bottom
         fig.set_size_inches(w / 72, h / 72)
         fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - 14 / h, bottom=bottom / h)
         if layout is not None:
             layout(fig, ax, name, (w - left - right, h - 14 - bottom))
-        ticks = draw_ticks(ax)
+        drawn = draw_ticks(ax) + (legend.draw(cols, w) if legend is not None else [])
         out.append(_svg(fig))
     return out[0], out[1]
 
