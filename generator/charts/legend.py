@@ -38,7 +38,7 @@ class ChartLegend:
         self.fig, self.labels = fig, list(labels)
         legend = Legend(fig, list(handles), self.labels)  # for its handle artists only: never added or drawn
         self.handles: list[Artist] = list(legend.legend_handles)
-        fs = legend._fontsize
+        fs = legend.prop.get_size_in_points()
         self.handle_width = rc["legend.handlelength"] * fs
         self.handle_height = rc["legend.handleheight"] * fs  # (the handle box's descent is 0 at the default 0.7)
         self.text_gap, self.row_gap = rc["legend.handletextpad"] * fs, rc["legend.labelspacing"] * fs
