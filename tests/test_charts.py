@@ -60,8 +60,10 @@ def cycles(n: int, start: int = 0) -> list[str]:
 
 
 credits = st.floats(min_value=0, max_value=2_000_000, allow_nan=False)
-# Series names as feature and team names come: letters (with accents and descenders), digits, punctuation, spaces.
-series_names = st.text(st.characters(codec="latin-1", categories=("L", "N", "P", "Zs")), min_size=1, max_size=28)
+# Series names as feature and team names come: letters (with accents and descenders), digits, punctuation, spaces;
+# now and then one of two lines.
+series_names = st.text(st.characters(codec="latin-1", categories=("L", "N", "P", "Zs")), min_size=1, max_size=28) | \
+    st.builds("{}\n{}".format, st.text("abgjpqyAÉ (%)", min_size=1, max_size=12), st.text("lpxÅ", min_size=1, max_size=8))
 
 
 @st.composite
@@ -108,6 +110,17 @@ def test_ticks_labels_grid_and_legend_are_where_matplotlibs_own_put_them(chart):
     ours = draw.draw(function, args)
     reference = with_matplotlib_axes(function, args)
     for mine, theirs in zip(ours, reference, strict=True):
+        assert drawn(mine) == drawn(theirs)
+
+
+def test_a_legend_label_of_two_lines_sits_where_matplotlibs_legend_puts_it():
+    # Matplotlib centres a label of several lines on its handle: the rows below move down by the extra line
+    series = [{"label": name, "values": [5.0, 7.0], "bottoms": [0.0, 0.0]} for name in ("Research\n& Dev", "Sales")]
+    args = {"cycles": ["2026-01", "2026-02"], "series": series, "markers": None,
+            "line": {"label": "budget (1,000 a cycle)", "value": 6.0}, "ylabel": "credits", "in_progress": True}
+    ours, reference = draw.draw("stacked_cycle_bars", args), with_matplotlib_axes("stacked_cycle_bars", args)
+    for mine, theirs in zip(ours, reference, strict=True):
+        assert ">Research</text>" in mine and ">&amp; Dev</text>" in mine
         assert drawn(mine) == drawn(theirs)
 
 

@@ -35,9 +35,11 @@ class ChartLegend:
 
     def __init__(self, fig: Figure, handles: Sequence[Any], labels: Sequence[str]):
         rc = mpl.rcParams
-        self.fig, self.labels = fig, list(labels)
-        legend = Legend(fig, list(handles), self.labels)  # for its handle artists only: never added or drawn
+        self.fig = fig
+        legend = Legend(fig, list(handles), list(labels))  # for its handle artists only: never added or drawn
         self.handles: list[Artist] = list(legend.legend_handles)
+        for handle in self.handles:
+            handle.set_zorder(legend.get_zorder())  # drawn after the axes, as the legend is
         fs = legend.prop.get_size_in_points()
         self.handle_width = rc["legend.handlelength"] * fs
         self.handle_height = rc["legend.handleheight"] * fs  # (the handle box's descent is 0 at the default 0.7)
@@ -46,12 +48,17 @@ class ChartLegend:
         self.above = (rc["legend.borderaxespad"] + rc["legend.borderpad"]) * fs  # the figure's bottom to the entries
         self.prop, self.colour = legend.prop, legend.texts[0].get_color() if legend.texts else rc["text.color"]
         renderer = RendererSVG(1, 1, io.StringIO())  # measures text as the SVG writer will
+        # The labels as the legend makes them (a label of several lines is centred on its handle), measured once.
+        self.texts: list[TextArea] = []
         self.entries: list[tuple[float, float, float]] = []  # width, bottom and top about the baseline
-        for label in self.labels:
-            box = TextArea(label, textprops={"verticalalignment": "baseline", "horizontalalignment": "left",
-                                             "fontproperties": self.prop})
+        for label in labels:
+            box = TextArea(label, multilinebaseline=True, textprops={
+                "verticalalignment": "baseline", "horizontalalignment": "left", "fontproperties": self.prop,
+                "color": self.colour})
             box.set_figure(fig)
+            box.set_zorder(legend.get_zorder())
             bbox = box.get_bbox(renderer)
+            self.texts.append(box)
             self.entries.append((self.handle_width + self.text_gap + bbox.width,
                                  min(0.0, bbox.y0), max(self.handle_height, bbox.y1)))
 
@@ -73,13 +80,12 @@ class ChartLegend:
         x, y = width / 2 - total / 2, self.above - lowest  # the first entry's handle, on its baseline
         out: list[Artist] = []
         points = Affine2D().scale(1 / 72) + self.fig.dpi_scale_trans
+        pixels = self.fig.dpi / 72  # a TextArea is placed in display units
         for indexes, baselines, column_width, _ in columns:
             for i, baseline in zip(indexes, baselines, strict=True):
-                handle = self.handles[i]
+                handle, text = self.handles[i], self.texts[i]
                 handle.set_transform(Affine2D().translate(x, y + baseline) + points)
-                out.append(self.fig.add_artist(handle))
-                out.append(self.fig.text(x + self.handle_width + self.text_gap, y + baseline, self.labels[i],
-                                         transform=points, fontproperties=self.prop, color=self.colour,
-                                         va="baseline", ha="left"))
+                text.set_offset(((x + self.handle_width + self.text_gap) * pixels, (y + baseline) * pixels))
+                out += [self.fig.add_artist(handle), self.fig.add_artist(text)]
             x += column_width + self.column_gap
         return out
