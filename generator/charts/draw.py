@@ -36,7 +36,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
-from generator.charts.legend import ChartLegend
+from generator.charts.legend import ChartLegend, column_sizes
 from generator.charts.style import CATEGORIES, CATEGORY_VARS, COLORS, FONT, NARROW, OTHER, STYLE, WIDE
 from generator.charts.ticks import draw_ticks, hide_axes, y_label
 
@@ -140,16 +140,13 @@ def _text_width(text: str) -> float:
 
 
 def legend_columns(labels: Sequence[str], width: float) -> int:
-    """The most legend columns whose estimated width fits `width` points (Matplotlib splits entries into
-    columns with numpy's array_split: the first columns get the extra entries)."""
+    """The most legend columns whose estimated width fits `width` points (entries split as legend.py splits them)."""
     n = len(labels)
     handle = (STYLE["legend.handlelength"] + STYLE["legend.handletextpad"]) * FONT  # type: ignore[operator]
     gap = STYLE["legend.columnspacing"] * FONT  # type: ignore[operator]
     for cols in range(n, 0, -1):
-        base, extra = divmod(n, cols)
         start, total = 0, 0.0
-        for j in range(cols):
-            size = base + (1 if j < extra else 0)
+        for j, size in enumerate(column_sizes(n, cols)):
             total += handle + max(_text_width(t) for t in labels[start:start + size]) + (gap if j else 0)
             start += size
         if total <= width - 12:
