@@ -21,6 +21,7 @@ import duckdb
 
 from generator.config import SiteConfig
 from generator.errors import DataError, Problem
+from generator.ingest.background import on_own_cursor
 from generator.ingest.diagnostics import Diagnostics
 from generator.ingest.exports import ExportFile, FileStats, find_exports
 from generator.ingest.memory import MemoryLimit, configure, out_of_memory
@@ -52,18 +53,7 @@ class Ingested:
     def alongside(self, job: Callable[[duckdb.DuckDBPyConnection], Any]) -> concurrent.futures.Future:
         """Run `job(cursor)` in a thread while this one goes on (DuckDB releases the GIL while it works, so
         charts draw meanwhile); the later caches are written once it is done with the tables."""
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        cursor = self.con.cursor()
-
-        def run() -> None:
-            try:
-                future.set_result(job(cursor))
-            except BaseException as exc:  # the caller's result() raises it
-                future.set_exception(exc)
-            finally:
-                cursor.close()
-
-        threading.Thread(target=run, daemon=True).start()
+        future = on_own_cursor(self.con, job)
         self.readers.append(future)
         return future
 

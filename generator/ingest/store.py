@@ -10,16 +10,17 @@ in the background while pages render, so a crash never leaves a half-written cac
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import enum
 import os
-import threading
 
 import duckdb
 
 from generator import __version__
 from generator.config import SiteConfig
 from generator.errors import Problem
+from generator.ingest.background import on_own_cursor
 from generator.ingest.exports import ContentHashes, ExportFile, FileStats
 from generator.ingest.sql import EVENT_COLUMNS, conflicting_ids, fast_read, quote_sql
 
@@ -45,8 +46,7 @@ class EventStore:
         self.hashes = ContentHashes(self.dir)
         self.digests: dict[str, str] = {}
         self._pending: tuple[list[FileStats], list[Problem], list[str]] | None = None
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+        self._writing: concurrent.futures.Future | None = None
 
     @property
     def meta(self) -> dict[str, str]:
@@ -159,9 +159,8 @@ class EventStore:
     def persist(self) -> None:
         if self._pending is None:
             return
-        cursor = self.con.cursor()  # a connection of its own: the main thread keeps using `con`
-        self._thread = threading.Thread(target=self._write, args=(cursor, *self._pending), daemon=True)
-        self._thread.start()
+        pending = self._pending
+        self._writing = on_own_cursor(self.con, lambda cursor: self._write(cursor, *pending))
 
     def _write(self, con: duckdb.DuckDBPyConnection, files: list[FileStats], problems: list[Problem],
                conflicts: list[str]) -> None:
@@ -187,15 +186,12 @@ class EventStore:
             con.execute("CREATE TABLE fresh.conflict_ids AS SELECT unnest(?::VARCHAR[]) AS event_id", [conflicts])
             con.execute("DETACH fresh")
             tmp.replace(self.path)
-        except BaseException as exc:  # the cache is an optimisation: a failure only costs speed next time
-            self._error = exc
+        except BaseException:  # the cache is an optimisation: a failure only costs speed next time
             tmp.unlink(missing_ok=True)
-        finally:
-            con.close()
 
     def finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._writing is not None:
+            concurrent.futures.wait([self._writing])
+            self._writing = None
         self._detach()
 

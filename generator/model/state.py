@@ -18,16 +18,17 @@ does, and writes a fresh copy in the background while pages render. The cache on
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import json
 import os
-import threading
 from typing import TYPE_CHECKING
 
 import duckdb
 
 from generator.config import SiteConfig
+from generator.ingest.background import on_own_cursor
 from generator.ingest.sql import quote_sql
 from generator.model.details import build_keyed_tables, chat_flags_select, keyed_tables
 from generator.resources import code_hash
@@ -60,7 +61,7 @@ class ModelState:
         self.first_file_is_path = ingested.cache != "cold"  # the cold store numbers files, the cache names them
         self.mode = "cold"  # cold | reused | refreshed: what this build could keep
         self.refreshed: dict[str, int] = {}  # table → partitions recomputed
-        self._thread: threading.Thread | None = None
+        self._writing: concurrent.futures.Future | None = None
         self._fresh = False
         self._tmp = self.path.with_name(f"model-state.{os.getpid()}.tmp")
 
@@ -173,9 +174,8 @@ class ModelState:
 
     def persist(self) -> None:
         """Finish a freshly computed file in the background (pages render meanwhile)."""
-        if self._fresh and self._thread is None:
-            self._thread = threading.Thread(target=self._write, args=(self.con.cursor(),), daemon=True)
-            self._thread.start()
+        if self._fresh and self._writing is None:
+            self._writing = on_own_cursor(self.con, self._write)
 
     def _write(self, con: duckdb.DuckDBPyConnection) -> None:
         try:
@@ -183,13 +183,11 @@ class ModelState:
             self._tmp.replace(self.path)
         except BaseException:  # an optimisation only: the next build computes the tables again
             self._tmp.unlink(missing_ok=True)
-        finally:
-            con.close()
 
     def finish(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._writing is not None:
+            concurrent.futures.wait([self._writing])
+            self._writing = None
         self._detach()
         if self._fresh:
             self._tmp.unlink(missing_ok=True)  # a build that failed before persist(): no half-made state
