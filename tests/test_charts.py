@@ -47,7 +47,7 @@ class MatplotlibLegend:
         return [self.fig.legend(self.handles, self.labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=cols)]
 
 
-def with_matplotlib_axes(function: str, args: dict) -> tuple[str, str]:
+def with_matplotlibs_own(function: str, args: dict) -> tuple[str, str]:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(draw, "hide_axes", lambda ax: None)
         m.setattr(draw, "draw_ticks", lambda ax: [])
@@ -108,7 +108,7 @@ def charts(draw_: st.DrawFn) -> tuple[str, dict]:
 def test_ticks_labels_grid_and_legend_are_where_matplotlibs_own_put_them(chart):
     function, args = chart
     ours = draw.draw(function, args)
-    reference = with_matplotlib_axes(function, args)
+    reference = with_matplotlibs_own(function, args)
     for mine, theirs in zip(ours, reference, strict=True):
         assert drawn(mine) == drawn(theirs)
 
@@ -118,7 +118,7 @@ def test_a_legend_label_of_two_lines_sits_where_matplotlibs_legend_puts_it():
     series = [{"label": name, "values": [5.0, 7.0], "bottoms": [0.0, 0.0]} for name in ("Research\n& Dev", "Sales")]
     args = {"cycles": ["2026-01", "2026-02"], "series": series, "markers": None,
             "line": {"label": "budget (1,000 a cycle)", "value": 6.0}, "ylabel": "credits", "in_progress": True}
-    ours, reference = draw.draw("stacked_cycle_bars", args), with_matplotlib_axes("stacked_cycle_bars", args)
+    ours, reference = draw.draw("stacked_cycle_bars", args), with_matplotlibs_own("stacked_cycle_bars", args)
     for mine, theirs in zip(ours, reference, strict=True):
         assert ">Research</text>" in mine and ">&amp; Dev</text>" in mine
         assert drawn(mine) == drawn(theirs)
