@@ -3,21 +3,27 @@
 Ticks, tick labels and the y grid are drawn as a few artists of ours (ticks.py), the legend as plain
 artists placed as Matplotlib's Legend would place them (legend.py), bars as one patch per series
 (draw._bars): each must put on the page exactly what Matplotlib's own axes, legend and Axes.bar would.
-The reference is the same chart drawn with Matplotlib's axes and legend (those shortcuts undone).
+The reference is the same chart drawn with Matplotlib's axes and legend (those shortcuts undone,
+and each text measured by each save's own renderer, as Matplotlib does).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import matplotlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib import text as mtext
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 
-from generator.charts import draw
+from generator.charts import draw, text_metrics
 
 # A <text>'s position and words; a marker's place (tick marks, data markers); every path (grid lines, legend
 # handles, bars, lines), with their numbers to a thousandth of a point (the sums are not made in one order).
@@ -52,6 +58,7 @@ def with_matplotlibs_own(function: str, args: dict) -> tuple[str, str]:
         m.setattr(draw, "hide_axes", lambda ax: None)
         m.setattr(draw, "draw_ticks", lambda ax: [])
         m.setattr(draw, "ChartLegend", MatplotlibLegend)
+        m.setattr(mtext, "_get_text_metrics_with_cache", text_metrics._PER_RENDERER)
         return draw.draw(function, args)
 
 
@@ -175,3 +182,34 @@ def test_bars_are_axes_bar_in_one_patch_per_look(bars, width, dates):
 
         for hatch in (None, "///"):
             assert rectangles(mine, hatch) == rectangles(reference, hatch)
+
+
+font_props = st.builds(lambda size, weight, style: FontProperties(family="sans-serif", size=size, weight=weight,
+                                                                  style=style),
+                       st.sampled_from([6.0, 9.0, 9.5, 14.0]), st.sampled_from(["normal", "bold"]),
+                       st.sampled_from(["normal", "italic"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(st.characters(codec="latin-1", categories=("L", "N", "P", "Zs")), max_size=30),
+       prop=font_props)  # (one line: a Text measures each of its lines on its own)
+def test_the_shared_text_metrics_are_what_a_fresh_svg_renderer_measures(text, prop):
+    fresh = RendererSVG(100, 100, io.StringIO())
+    expected = fresh.get_text_width_height_descent(text, prop, False)
+    assert text_metrics.svg_metrics(text, prop.copy(), False) == expected
+    # as savefig asks for them: through the mixed-mode renderer that wraps the SVG one
+    mixed = MixedModeRenderer(Figure(dpi=72), 1, 1, 72, RendererSVG(72, 72, io.StringIO()))
+    assert mtext._get_text_metrics_with_cache(mixed, text, prop, False, 72) == expected
+
+
+def test_a_chart_drawn_again_measures_no_text_again():
+    # the shortcut must stay installed: if Matplotlib stopped calling the patched function (or a save measured
+    # through another renderer), the second drawing would miss the cache for its texts
+    args = {"cycles": cycles(5), "utilization": [0.5, 0.9, 0.3, 1.2, 0.7], "upgrade": 0.8, "downgrade": 0.6,
+            "in_progress": True}
+    first = draw.draw("utilization_bars", args)
+    before = text_metrics.svg_metrics.cache_info()
+    assert draw.draw("utilization_bars", args) == first
+    after = text_metrics.svg_metrics.cache_info()
+    assert after.misses == before.misses
+    assert after.hits > before.hits + 20  # ticks, labels, legend entries, "so far": two drawings' worth

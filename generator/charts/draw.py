@@ -6,8 +6,8 @@ figure is then resized and laid out for each variant and saved again (the legend
 labels at the edges are the only things redone), which costs far less than drawing it twice. The ticks,
 the grid and the y label are a few artists of ticks.py, the legend plain artists placed by legend.py, and
 each series' bars one patch (`_bars`), not Matplotlib's many per tick and per bar and its legend's nested
-boxes: the same marks in the same places in about half the time (tests/test_charts.py compares them with
-Matplotlib's own).
+boxes, and each text is measured once per process (text_metrics.py): the same marks in the same places in
+under half the time (tests/test_charts.py compares them with Matplotlib's own).
 
 The SVG keeps text as text (`svg.fonttype = none`), carries no date and no fixed size (a `viewBox`:
 it scales to its container), uses a fixed hash salt, and prefixes its ids with a hash of its own
@@ -38,7 +38,10 @@ from matplotlib.ticker import FixedFormatter, FixedLocator, FuncFormatter, MaxNL
 
 from generator.charts.legend import ChartLegend, column_sizes
 from generator.charts.style import CATEGORIES, CATEGORY_VARS, COLORS, FONT, NARROW, OTHER, STYLE, WIDE
+from generator.charts.text_metrics import share_svg_metrics
 from generator.charts.ticks import draw_ticks, hide_axes, y_label
+
+share_svg_metrics()  # each text measured once per process, not at every save
 
 RC = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=list(CATEGORIES))}
 THOUSANDS = FuncFormatter(lambda v, _pos: f"{v:,.0f}")
