@@ -114,8 +114,12 @@ class EventStore:
             return self._give_up()  # bad rows need their lines named: the full path does that
         # The cached events that share an id with a new one, read once (one narrow scan of the ids):
         # the clash check, the insert and the first-file update below then join this handful of rows.
+        # The bounds say nothing new, but DuckDB prunes the cache's row groups by them (a join alone does
+        # not): ids that arrive in order skip every row group of other days.
         self.con.execute("""CREATE OR REPLACE TEMP TABLE cw_known AS
-            SELECT * FROM cache.store WHERE event_id IN (SELECT event_id FROM g WHERE is_event)""")
+            SELECT * FROM cache.store
+            WHERE event_id BETWEEN (SELECT min(event_id) FROM g WHERE is_event) AND (SELECT max(event_id) FROM g WHERE is_event)
+              AND event_id IN (SELECT event_id FROM g WHERE is_event)""")
         clash = self.con.execute("""
             SELECT count(*) FROM g JOIN cw_known s USING (event_id)
             WHERE g.is_event AND hash(g.ts, g.member, g.team, g.feature, g.operation, g.model, g.credits, g.quantity,
