@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import importlib
 import threading
@@ -23,6 +24,7 @@ from generator.pipeline.output import refuse_unsafe_output
 from generator.report import cache as model_cache
 from generator.report.model import Report, build_report
 from generator.site.api.documents import api_documents
+from generator.site.api.focus import SITE_PATH as FOCUS_PATH
 from generator.site.api.focus import FocusExport, focus_export
 from generator.site.api.scopes import ScopeDocuments
 from generator.site.api.values import dumps
@@ -32,7 +34,7 @@ from generator.site.guides import load_guides
 from generator.site.page import Page
 from generator.site.pages import page_charts, page_tables, site_pages
 from generator.site.render import environment, render_pages, theme_dir
-from generator.site.writer import Chunks, SiteFiles, write_site
+from generator.site.writer import Chunks, SiteFiles, Staging
 
 
 @dataclass
@@ -90,7 +92,10 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
     if report is None and pool is None:
         _prefetch_chart_drawing()
     ingested = focus_job = None
+    staging = Staging(out_dir) if write else None
     try:
+        if staging is not None and focus is not None:
+            staging.start(FOCUS_PATH, Chunks(focus.chunks))  # from the cache: copied while the pages render
         with _timed(timings, "guides", progress):  # before the data: a guide's config error stops the build early
             guides = load_guides(config)
         with _timed(timings, "ingest", progress):
@@ -101,8 +106,11 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
                     report = build_report(config, ingested, {g.slug for g in guides})
                 except duckdb.OutOfMemoryException as exc:
                     raise out_of_memory(config, ingested.memory, exc) from None
-            # The FOCUS export's parts are written from the model's tables while the charts draw.
+            # The FOCUS export's parts are written from the model's tables while the charts draw, and the
+            # site's file is copied from them as soon as they are (the kernel copies: it holds no lock).
             focus_job = ingested.alongside(lambda cursor: focus_export(report, cursor))
+            if staging is not None:
+                focus_job.add_done_callback(lambda job: _stage_focus(staging, job))
             ingested.persist()  # the caches are written while charts and pages render (the model's, after the export)
             model_cache.save(config, key, report)
         if strict and report.warnings:
@@ -119,17 +127,27 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
                     raise out_of_memory(config, ingested.memory, exc) from None
         files = render_site(config, report, guides, timings, progress, charts=chart_svgs, page_list=page_list,
                             scopes=scopes, focus=focus)
-        if write:
+        if staging is not None:
             with _timed(timings, "write", progress):
-                write_site(files, out_dir)
+                staging.swap_in(files)
                 build_stamp.record(config, build_stamp.site_key(config, key, out_dir), out_dir, report)
     finally:
+        if staging is not None:
+            staging.discard()  # (after a swap, nothing is left to remove)
         if pool is not None:
             pool.close()
         if ingested is not None:
             with _timed(timings, "cache", progress):
                 ingested.close()
     return BuildResult(out_dir, report, files, timings, guides, chart_svgs, chart_stats)
+
+
+def _stage_focus(staging: Staging, job: concurrent.futures.Future) -> None:
+    """Start copying the finished FOCUS export into the site being staged (in the export's thread)."""
+    if job.cancelled() or job.exception() is not None:
+        return  # the build raises it where it asks for the result
+    with contextlib.suppress(Exception):  # only a head start: the write stage copies it otherwise
+        staging.start(FOCUS_PATH, Chunks(job.result().chunks))
 
 
 def _prefetch_chart_drawing() -> None:
@@ -175,7 +193,7 @@ def render_site(config: SiteConfig, report: Report, guides: list, timings: dict[
         focus = focus or focus_export(report, None)
         if focus is None:  # the build that made `report` wrote the parts; someone removed them since
             raise RuntimeError("the FOCUS export's parts are missing from .creditwise/cache/focus: build again")
-        files.add("api/focus.csv", Chunks(focus.chunks))
+        files.add(FOCUS_PATH, Chunks(focus.chunks))
         files.add("sitemap.xml", sitemap(report, page_list))
         files.add("feed.xml", feed(report))
         static = theme_dir(config) / "static"

@@ -1,15 +1,19 @@
 """Write the finished site in one step.
 
-Everything is rendered into memory first, written into a fresh directory beside the output,
-then exchanged with it in one step: a failed or killed build never touches the previous site,
-and no stale file from an earlier build survives.
+Everything is rendered into memory first (but for the FOCUS export, made of parts in the cache, which
+may be copied in early), written into a fresh directory beside the output, then exchanged with it in one
+step: a failed or killed build never touches the previous site, and no stale file from an earlier build
+survives.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 from generator.fileio import exchange, pid_alive
@@ -112,38 +116,99 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
     return removed
 
 
-def write_site(files: SiteFiles, out_dir: Path) -> bool:
-    """Swap the site in; False when the output already held exactly these files.
+class Staging:
+    """The folder beside the output that the next site is written into, then exchanged with it.
 
-    The new site is written into a staging folder beside the output, then the two are exchanged in
-    one `renameat2(RENAME_EXCHANGE)`: at every instant the output path holds a complete site, the old
-    one or the new one (a `kill -9` anywhere leaves one of them, plus a staging folder the next build
-    removes)."""
-    out_dir = out_dir.resolve()
-    if unchanged(files, out_dir):
-        return False
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out_dir)
-    staging = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}")
-    try:
-        staging.mkdir()
-        for path, content in [*files.entries(), (MARKER, MARKER_TEXT)]:
-            target = staging / path
+    A large file may be written early (`start`, from any thread: the FOCUS export, copied by the kernel
+    while the charts draw and the pages render); `swap_in` writes everything else, waits for it, and
+    swaps. A `start` that comes once `swap_in` has begun does nothing: `swap_in` writes that file itself."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir.resolve()
+        self.path = self.out_dir.with_name(f".{self.out_dir.name}.building-{os.getpid()}")
+        self._early: dict[str, tuple[Chunks, concurrent.futures.Future]] = {}
+        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._made = False
+
+    def _make(self) -> None:
+        if not self._made:  # (a folder of this name left by an earlier build of this process goes first)
+            self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+            remove_leftovers(self.out_dir)
+            self.path.mkdir()
+            self._made = True
+
+    def start(self, path: str, content: Chunks) -> None:
+        """Begin writing one file of the site now (`swap_in` checks that it is given the same content)."""
+        with self._lock:
+            if self._closed or path in self._early:
+                return
+            self._make()
+            target = self.path / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, Chunks):
-                content.write_to(target)
-            else:
-                target.write_bytes(content)
-        if not out_dir.exists():
-            staging.rename(out_dir)  # nothing there yet: one rename(2)
-            return True
-        if not exchange(staging, out_dir):
-            _swap_by_two_renames(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous site
-    return True
+            if self._threads is None:
+                self._threads = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="creditwise-staging")
+            self._early[path] = (content, self._threads.submit(content.write_to, target))
+
+    def _wait(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+
+    def discard(self) -> None:
+        """Nothing (more) is swapped in: remove what was written (a failed build, or an unchanged site)."""
+        with self._lock:
+            self._closed = True
+        self._wait()
+        self._early.clear()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def swap_in(self, files: SiteFiles) -> bool:
+        """Swap the site in; False when the output already held exactly these files.
+
+        At every instant the output path holds a complete site, the old one or the new one: the two
+        folders are exchanged in one `renameat2(RENAME_EXCHANGE)` (a `kill -9` anywhere leaves one of
+        them, plus a staging folder the next build removes)."""
+        with self._lock:
+            self._closed = True
+        if unchanged(files, self.out_dir):
+            self.discard()
+            return False
+        try:
+            self._make()
+            for path, content in [*files.entries(), (MARKER, MARKER_TEXT)]:
+                early = self._early.pop(path, None)
+                if early is not None and isinstance(content, Chunks) and early[0].chunks == content.chunks:
+                    early[1].result()  # written already (or its error raised here)
+                    continue
+                target = self.path / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if early is not None:  # started with other content: wait for it before writing over it
+                    with contextlib.suppress(Exception):
+                        early[1].result()
+                if isinstance(content, Chunks):
+                    content.write_to(target)
+                else:
+                    target.write_bytes(content)
+            self._wait()
+            if self._early:
+                raise RuntimeError(f"written early but not part of the site: {', '.join(sorted(self._early))}")
+            if not self.out_dir.exists():
+                self.path.rename(self.out_dir)  # nothing there yet: one rename(2)
+                return True
+            if not exchange(self.path, self.out_dir):
+                _swap_by_two_renames(self.path, self.out_dir)
+        except BaseException:
+            self.discard()
+            raise
+        shutil.rmtree(self.path, ignore_errors=True)  # it now holds the previous site
+        return True
+
+
+def write_site(files: SiteFiles, out_dir: Path) -> bool:
+    """Swap the site in (`Staging.swap_in`, with nothing written early)."""
+    return Staging(out_dir).swap_in(files)
 
 
 def _swap_by_two_renames(staging: Path, out_dir: Path) -> None:

@@ -14,6 +14,7 @@ from generator.analytics.recommendations import Recommendation
 from generator.model.cycle_report import CycleFigures
 from generator.model.data_quality import DataQuality
 from generator.report.model import Report
+from generator.site.api.focus import SITE_PATH as FOCUS_PATH
 from generator.site.api.schema import schema_index, schema_path, schema_urls, schemas
 from generator.site.api.scopes import ScopeDocuments, budget_json, efficiency_json
 from generator.site.api.values import API_VERSION, build_time, iso, level_key, number
@@ -40,7 +41,7 @@ def site_json(report: Report, pages: list[str]) -> dict[str, Any]:
         "slugs": {"features": a.feature_slugs, "teams": a.team_slugs},
         "alerts": len(a.alerts),
         "recommendations": len(a.recommendations),
-        "downloads": {"focus": "api/focus.csv"},
+        "downloads": {"focus": FOCUS_PATH},
         "schemas": schema_urls(),
     }
 

@@ -47,6 +47,8 @@ from generator.site.api.focus_columns import (
     utc_text,
 )
 
+SITE_PATH = "api/focus.csv"  # where the site holds the export
+
 
 def _money_sql(micro: str) -> str:
     """A HUGEINT count of millionths as a plain decimal (what plain writes for a cost)."""
