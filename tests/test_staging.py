@@ -81,7 +81,7 @@ def test_a_file_started_early_that_the_site_does_not_hold_fails_the_swap_and_kee
     before = old_site(out)
     staging = Staging(out)
     staging.start("api/stray.csv", parts(tmp_path, "stray", "s\r\n"))
-    with pytest.raises(RuntimeError, match="api/stray.csv"):
+    with pytest.raises(RuntimeError, match=r"api/stray\.csv"):
         staging.swap_in(site(parts(tmp_path, "march", "x\r\n")))
     assert tree(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == []

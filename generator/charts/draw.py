@@ -56,12 +56,14 @@ Layout = Callable[[Figure, Axes, str, tuple[float, float]], None]
 # --- the SVG text -------------------------------------------------------------------------------------
 
 _VAR = {hex_: name for name, hex_ in COLORS.items()} | CATEGORY_VARS | {OTHER: "other"}
-# The text between two tags (a label: Matplotlib escapes `<` and `>` in it) is matched first and kept as it
-# is, so a label that reads like a colour or an id is never rewritten. A colour in a presentation attribute
-# becomes a style property (an attribute cannot hold var()); an id is given, linked to or used in url().
-_BETWEEN_TAGS = r">[^<]*<"
-_COLOUR_USE = re.compile(_BETWEEN_TAGS + r'|\b(fill|stroke)="(#[0-9a-f]{6})"|(#[0-9a-f]{6})\b')
-_ID_USE = re.compile(_BETWEEN_TAGS + r'|\bid="([^"]+)"|href="#([^"]+)"|url\(#([^")\s]+)\)')
+# One pass over the SVG's markup. The text between two tags (a label: Matplotlib escapes `<` and `>` in it)
+# is matched first and kept as it is, so a label that reads like a colour or an id is never rewritten. A
+# colour in a presentation attribute becomes a style property (an attribute cannot hold var()), any other
+# colour a var(); an id, where it is given, linked to or used in url(), gets the chart's prefix (every link
+# in Matplotlib's SVG is to an id of the same file).
+_MARKUP = re.compile(r'>[^<]*<'
+                     r'|\b(?P<attr>fill|stroke)="(?P<attr_hex>#[0-9a-f]{6})"|(?P<hex>#[0-9a-f]{6})\b'
+                     r'|(?P<id_at>\bid="|href="#|url\(#)(?P<id>[^")\s]+)')
 
 
 def _colour(hex_: str) -> str:
@@ -69,12 +71,13 @@ def _colour(hex_: str) -> str:
     return f"var(--cw-{name}, {hex_})" if name else hex_
 
 
-def _coloured(match: re.Match[str]) -> str:
-    if match.lastindex is None:
-        return match.group(0)
-    if match.group(1):
-        return f'style="{match.group(1)}: {_colour(match.group(2))}"'
-    return _colour(match.group(3))
+def _between(text: str, start: str, end: str) -> str:
+    """`text` without its first `start` … `end` (and the whitespace before it), if there is one."""
+    at = text.find(start)
+    if at < 0:
+        return text
+    stop = text.index(end, at) + len(end)
+    return text[:len(text[:at].rstrip())] + text[stop:]
 
 
 def _svg(fig: Figure) -> str:
@@ -82,22 +85,20 @@ def _svg(fig: Figure) -> str:
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]  # no XML declaration or doctype: the same text works inlined in HTML
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
-    text = re.sub(r'\s*<style type="text/css">.*?</style>', "", text, count=1, flags=re.S)
+    text = _between(_between(text, "<metadata>", "</metadata>"), '<style type="text/css">', "</style>")
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1', text, count=1)
-    text = _COLOUR_USE.sub(_coloured, text)
     prefix = "c" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8] + "-"
-    ids = {m.group(1) for m in _ID_USE.finditer(text) if m.lastindex == 1}
 
-    def prefixed(match: re.Match[str]) -> str:
-        group = match.lastindex  # the one alternative that matched (None: text between tags)
-        if group is None or match.group(group) not in ids:
+    def rewritten(match: re.Match[str]) -> str:
+        if match.lastindex is None:  # text between tags
             return match.group(0)
-        at = match.start(group) - match.start()
-        return match.group(0)[:at] + prefix + match.group(0)[at:]
+        if match["attr"]:
+            return f'style="{match["attr"]}: {_colour(match["attr_hex"])}"'
+        if match["hex"]:
+            return _colour(match["hex"])
+        return match["id_at"] + prefix + match["id"]
 
-    # One pass over the text (a chart has about a thousand ids: replacing them one by one read it a thousand times).
-    return _ID_USE.sub(prefixed, text)
+    return _MARKUP.sub(rewritten, text)
 
 
 # --- layout shared by every chart ---------------------------------------------------------------------
