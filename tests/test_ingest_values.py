@@ -144,12 +144,19 @@ def test_valid_json_lines_are_read_with_their_values(site):
     ("a,b\n1,\ufffe\n".encode(), True),
     (b'a,b\n1,"never closed\n', True),
 ])
-def test_the_byte_scan_that_spares_clean_csv_files_the_row_test_misses_nothing(tmp_path, data, may):
-    from generator.ingest.exports import ExportFile, may_hold_control_characters
+@pytest.mark.parametrize("all_at_once", [False, True])
+def test_the_byte_scan_that_spares_clean_csv_files_the_row_test_misses_nothing(tmp_path, monkeypatch, data, may,
+                                                                                all_at_once):
+    from generator.ingest import exports
 
     path = tmp_path / "a.csv"
     path.write_bytes(data)
-    assert may_hold_control_characters(ExportFile(path, "a.csv", "csv")) is may
+    export = exports.ExportFile(path, "a.csv", "csv")
+    if all_at_once:  # as a large ingest scans: every file at once, numpy first (here from 0 bytes on)
+        monkeypatch.setattr(exports, "_NUMPY_FROM", 0)
+        exports.scan_for_control_characters([export])
+        assert exports._CONTROL_VERDICTS[exports._verdict_key(export)] is may
+    assert exports.may_hold_control_characters(export) is may
 
 
 # The fast path decides "bad" with a shortcut for the common timestamp shapes; the explanation uses every
@@ -273,3 +280,26 @@ def test_quoted_fields_one_by_one_say_what_the_whole_file_expression_says(data, 
         assert exports._line_end_inside_quotes(data) is whole
     finally:
         exports._QUOTED_ONE_BY_ONE = old
+
+
+# Bytes as exports hold them: printable text, quotes, commas, line ends, now and then a control byte, DEL, a
+# UTF-8 letter, a C1 control (\xc2\x85) or a noncharacter (\xef\xbf\xbe), and sometimes long (past numpy's
+# 4 MB chunks, with the rare byte at either end).
+_PIECES = [b"a", b"7", b" ", b",", b'"', b"\n", b"\r\n", b"\r", b"\t", b"\x00", b"\x1f", b"\x7f", "é".encode(),
+           b"\xc2\x85", b"\xef\xbf\xbe", b"\xef\xb7\x90"]
+export_bytes = st.lists(st.sampled_from(_PIECES), max_size=60).map(b"".join)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(export_bytes, st.sampled_from([0, 5 << 20]))
+@example(b"", 0)
+@example(b"ok,1\n", 5 << 20)
+@example(b"\x01", 5 << 20)
+def test_a_files_control_character_verdict_is_the_same_from_numpy_and_from_the_bytes(tmp_path, data, padding):
+    from generator.ingest import exports
+
+    # 5 MB of plain text before the sample: the rare byte falls in numpy's second chunk
+    data = b"x" * padding + data
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    assert exports._scan(path, numpy_first=True) is exports._control_bytes_in(data)

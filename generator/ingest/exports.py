@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import json
+import mmap
 import re
 import zlib
 from dataclasses import dataclass
@@ -206,6 +207,14 @@ _QUOTED_WITHOUT_LINE_ENDS = re.compile(rb'(?:[^"]*"[^"\n\r]*")*[^"]*')
 _CONTROL_VERDICTS: dict[tuple, bool] = {}  # (path, size, mtime, inode) → verdict: the preview rebuilds in one process
 
 
+def _verdict_key(export: ExportFile) -> tuple | None:
+    """The memo key of an export whose bytes are scanned (a plain CSV file), else None."""
+    if export.format != "csv" or export.gzipped:
+        return None
+    st = export.path.stat()
+    return (str(export.path), st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def may_hold_control_characters(export: ExportFile) -> bool:
     """Whether a value of this export may hold a control character, from one pass over its bytes.
 
@@ -213,16 +222,62 @@ def may_hold_control_characters(export: ExportFile) -> bool:
     (a field is inside quotes after an odd number of quote characters: `""` inside one keeps the
     count even). Then the row checks can skip their regular expression, measured at a fifth of a
     CSV scan; anything else (gzip, JSON, Parquet) is checked row by row."""
-    if export.format != "csv" or export.gzipped:
-        return True
     try:
-        st = export.path.stat()
-        key = (str(export.path), st.st_size, st.st_mtime_ns, st.st_ino)
+        key = _verdict_key(export)
+        if key is None:
+            return True
         if key not in _CONTROL_VERDICTS:
-            _CONTROL_VERDICTS[key] = _control_bytes_in(export.path.read_bytes())
+            _CONTROL_VERDICTS[key] = _scan(export.path)
     except OSError:
         return True
     return _CONTROL_VERDICTS[key]
+
+
+# From this many bytes to scan in all, numpy compares them (its import costs ~35 ms, which a day's export
+# would not win back).
+_NUMPY_FROM = 32 << 20
+
+
+def scan_for_control_characters(exports: list[ExportFile]) -> None:
+    """The verdicts of `may_hold_control_characters`, worked out for many files at once: two at a time,
+    numpy comparing their bytes without holding the GIL (measured on 1.3 GB of CSV: 0.6 s against 1.8 s
+    one file after another)."""
+    try:
+        todo = [e for e in exports if (key := _verdict_key(e)) is not None and key not in _CONTROL_VERDICTS]
+        if sum(e.path.stat().st_size for e in todo) < _NUMPY_FROM:
+            return  # each is scanned when it is asked for
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            verdicts = list(pool.map(lambda e: _scan(e.path, numpy_first=True), todo))
+        for e, verdict in zip(todo, verdicts, strict=True):
+            _CONTROL_VERDICTS[_verdict_key(e)] = verdict
+    except OSError:
+        return  # each is asked for on its own, and an unreadable one says so there
+
+
+def _scan(path: Path, numpy_first: bool = False) -> bool:
+    if not numpy_first or path.stat().st_size == 0:  # (an empty file cannot be mapped)
+        return _control_bytes_in(path.read_bytes())
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        plain = _plain_ascii(data)
+        if plain is None:  # a byte past ASCII: the full check (a UTF-8 control character is several bytes)
+            return _control_bytes_in(data[:])
+        return not plain or _line_end_inside_quotes(data)
+
+
+def _plain_ascii(data: mmap.mmap) -> bool | None:
+    """For ASCII bytes: whether none is a control byte but line ends. None when a byte is DEL or past
+    ASCII (then the full check decides)."""
+    import numpy as np  # only here: a large scan
+
+    values = np.frombuffer(data, np.uint8)  # a view: released when this returns, before the map is closed
+    below = ends = 0
+    for at in range(0, len(values), 1 << 22):
+        part = values[at:at + (1 << 22)]
+        if np.count_nonzero(part >= 0x7F):
+            return None
+        below += np.count_nonzero(part < 0x20)
+        ends += np.count_nonzero(part == 0x0A) + np.count_nonzero(part == 0x0D)
+    return bool(below == ends)
 
 
 # Quoted fields looked at one by one (each a few memchr calls) up to this many, then by the regular

@@ -8,7 +8,13 @@ from __future__ import annotations
 import duckdb
 
 from generator.errors import DataError, Problem
-from generator.ingest.exports import COLUMNS, ExportFile, check_columns, may_hold_control_characters
+from generator.ingest.exports import (
+    COLUMNS,
+    ExportFile,
+    check_columns,
+    may_hold_control_characters,
+    scan_for_control_characters,
+)
 
 # Spellings a spreadsheet writes for booleans; anything else in `knowledge` is a data error.
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
@@ -121,6 +127,7 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, export: ExportFile, fid: int
 
 def source_sql(con: duckdb.DuckDBPyConnection, exports: list[ExportFile]) -> str:
     """One UNION ALL over every export; CSV files that share a header are read in one scan."""
+    scan_for_control_characters(exports)  # the CSV files' bytes, all at once (each file's flag below)
     parts: list[str] = []
     csv_groups: dict[tuple[str, ...], list[int]] = {}
     for i, e in enumerate(exports):
