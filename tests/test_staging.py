@@ -48,6 +48,7 @@ def test_a_file_started_early_gives_the_site_written_all_at_once(tmp_path):
     staging = Staging(out)
     staging.start("api/focus.csv", export)
     assert staging.swap_in(site(export)) is True
+    staging.discard()  # as the build does once it is done: the previous site has been removed meanwhile
     assert tree(out) == tree(reference)
     # header + 1000 lines of the part + tail; the marker says whose folder it is
     assert tree(out)["api/focus.csv"] == b"header\r\n" + b"2026-03-01,12.5\r\n" * 1000 + b"tail\r\n"
@@ -61,6 +62,7 @@ def test_a_file_started_with_other_content_is_written_again_with_the_sites(tmp_p
     staging = Staging(out)
     staging.start("api/focus.csv", early)
     staging.swap_in(site(final))
+    staging.discard()
     assert tree(out)["api/focus.csv"] == b"header\r\n" + b"final\r\n" * 1000 + b"tail\r\n"
 
 
@@ -105,6 +107,7 @@ def test_an_unchanged_site_is_not_swapped_even_with_a_file_started_early(tmp_pat
     staging = Staging(out)
     staging.start("api/focus.csv", export)
     assert staging.swap_in(site(export)) is False
+    staging.discard()
     assert (out / "index.html").stat().st_ino == inode  # the very same files
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == []
 
@@ -116,6 +119,8 @@ def test_starts_from_another_thread_race_the_swap_without_a_stray_file(tmp_path)
     write_site(site(export), reference)
     for i in range(20):
         out = tmp_path / f"public{i}"
+        if i % 2:  # half of them replace a site
+            write_site(site(Chunks([b"old\r\n"])), out)
         staging = Staging(out)
         racer = threading.Thread(target=staging.start, args=("api/focus.csv", export))
         racer.start()
@@ -124,3 +129,13 @@ def test_starts_from_another_thread_race_the_swap_without_a_stray_file(tmp_path)
         staging.discard()
         assert tree(out) == tree(reference)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == []
+
+
+def test_the_previous_site_is_removed_by_the_time_the_staging_is_discarded(tmp_path):
+    out = tmp_path / "public"
+    old_site(out)
+    staging = Staging(out)
+    assert staging.swap_in(site(parts(tmp_path, "march", "x\r\n"))) is True
+    staging.discard()  # waits for the removal that swap_in began
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == []
+    assert tree(out)["index.html"] == b"<p>new</p>"

@@ -132,13 +132,15 @@ def build(config: SiteConfig, output: str | Path | None = None, strict: bool = F
                 staging.swap_in(files)
                 build_stamp.record(config, build_stamp.site_key(config, key, out_dir), out_dir, report)
     finally:
-        if staging is not None:
-            staging.discard()  # (after a swap, nothing is left to remove)
-        if pool is not None:
-            pool.close()
-        if ingested is not None:
-            with _timed(timings, "cache", progress):
-                ingested.close()
+        try:
+            if pool is not None:
+                pool.close()
+            if ingested is not None:
+                with _timed(timings, "cache", progress):
+                    ingested.close()
+        finally:
+            if staging is not None:
+                staging.discard()  # (the previous site, removed meanwhile; anything of a failed build)
     return BuildResult(out_dir, report, files, timings, guides, chart_svgs, chart_stats)
 
 

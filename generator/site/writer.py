@@ -131,6 +131,7 @@ class Staging:
         self._lock = threading.Lock()
         self._closed = False
         self._made = False
+        self._removing: threading.Thread | None = None
 
     def _make(self) -> None:
         if not self._made:  # (a folder of this name left by an earlier build of this process goes first)
@@ -157,11 +158,14 @@ class Staging:
             self._threads = None
 
     def discard(self) -> None:
-        """Nothing (more) is swapped in: remove what was written (a failed build, or an unchanged site)."""
+        """The end of this staging: what was written and not swapped in is removed (a failed build, an
+        unchanged site), and so is the previous site once swapped out. Call it once the build is done."""
         with self._lock:
             self._closed = True
         self._wait()
         self._early.clear()
+        if self._removing is not None:
+            self._removing.join()
         shutil.rmtree(self.path, ignore_errors=True)
 
     def swap_in(self, files: SiteFiles) -> bool:
@@ -202,13 +206,19 @@ class Staging:
         except BaseException:
             self.discard()
             raise
-        shutil.rmtree(self.path, ignore_errors=True)  # it now holds the previous site
+        # The staging folder now holds the previous site: removed while the build winds down (`discard` waits).
+        self._removing = threading.Thread(target=shutil.rmtree, args=(self.path, True), name="creditwise-old-site")
+        self._removing.start()
         return True
 
 
 def write_site(files: SiteFiles, out_dir: Path) -> bool:
-    """Swap the site in (`Staging.swap_in`, with nothing written early)."""
-    return Staging(out_dir).swap_in(files)
+    """Swap the site in (`Staging.swap_in`, with nothing written early), and clear up."""
+    staging = Staging(out_dir)
+    try:
+        return staging.swap_in(files)
+    finally:
+        staging.discard()
 
 
 def _swap_by_two_renames(staging: Path, out_dir: Path) -> None:
