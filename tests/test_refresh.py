@@ -174,6 +174,9 @@ def _details(root: Path):
 @given(raw_events, raw_chats, st.permutations(range(4)))
 # A short chat, then (in the next export) the same member's next one 10 minutes later: the first becomes a restart.
 @example([(0, 50, 1, 0, 3, 1, 1, 2)], [(0, 0, 0, 1, 0, False), (0, 10, 0, 1, 1, False)], [0, 1, 2, 3])
+# A short chat of two responses, its second one in a later export; the same member's next chat, 10 minutes
+# later, came with the first: that untouched next chat still makes the touched one a restart.
+@example([(0, 50, 1, 0, 3, 1, 1, 2)], [(0, 0, 0, 2, 0, True), (0, 10, 0, 1, 0, False)], [0, 1, 2, 3])
 def test_refreshed_model_state_equals_a_cold_one(raw, chats, order):
     """Exports added one at a time (in any order, so old cycles, sessions and conversations get late
     events) give exactly the keyed tables of a cold build. Minutes collide often: ties in a session's

@@ -196,8 +196,9 @@ def keyed_tables(config: SiteConfig) -> list[KeyedTable]:
 
 def chat_flags_select(config: SiteConfig, conversations: str = "cw_state.conversations") -> str:
     """Each conversation flagged short and restarted. Restarted: short, and the same member started the
-    next one (by start, then id) within the restart window. A conversation's flags depend on its
-    member's conversations from it on only, so `conversations` may be any such tail of them."""
+    next one (by start, then id) within the restart window. A conversation's flags depend on it and its
+    member's next conversation only, so `conversations` may be any run of a member's conversations in
+    that order: the flags are right for each one whose next is in the run too."""
     rec = config.recommendations
     short = int(rec.short_conversation_responses)
     window = float(rec.restart_window_minutes) * 60

@@ -136,20 +136,25 @@ class ModelState:
                        WHERE day BETWEEN (SELECT min(day) FROM cw_delta) AND (SELECT max(day) FROM cw_delta)
                          AND day IN (SELECT DISTINCT day FROM cw_delta)""")
         conv = next(t for t in tables if t.name == "conversations")
-        # A conversation's flags depend on its member's next conversation: recompute, for each member
-        # of a touched conversation (before or after), the tail of their conversations from the last
-        # untouched one that starts before the earliest touched one.
+        # A conversation's flags depend on its member's next conversation only. For each member of a
+        # touched conversation (as it was or as it is now), recompute the flags from the last untouched
+        # conversation that starts before the earliest touched one (`lo`) up to, not including, the first
+        # untouched one that starts after the latest touched one (`hi`, which still serves as the next of
+        # the one before it): every conversation outside [lo, hi) keeps the same next, so the same flags.
         con.execute(f"""CREATE OR REPLACE TEMP TABLE cw_new_conv AS
             {conv.select.format(events="cw_touched_events", where="true")}""")
         con.execute("""CREATE OR REPLACE TEMP TABLE cw_flag_bounds AS
             WITH x AS (
-              SELECT member, min(t0) AS first FROM (
+              SELECT member, min(t0) AS first, max(t0) AS last FROM (
                 SELECT member, t0 FROM cw_state.conversations WHERE session_id IN (SELECT p FROM cw_touched_conversations)
                 UNION ALL SELECT member, t0 FROM cw_new_conv) GROUP BY member
+            ), untouched AS (
+              SELECT c.member, c.t0 FROM cw_state.conversations c
+              WHERE c.member IN (SELECT member FROM x) AND c.session_id NOT IN (SELECT p FROM cw_touched_conversations)
             )
-            SELECT x.member, coalesce(max(c.t0), any_value(x.first)) AS lo
-            FROM x LEFT JOIN cw_state.conversations c ON c.member = x.member AND c.t0 < x.first
-              AND c.session_id NOT IN (SELECT p FROM cw_touched_conversations)
+            SELECT x.member, coalesce(max(u.t0) FILTER (WHERE u.t0 < x.first), any_value(x.first)) AS lo,
+                   min(u.t0) FILTER (WHERE u.t0 > x.last) AS hi
+            FROM x LEFT JOIN untouched u ON u.member = x.member
             GROUP BY x.member""")
         con.execute("BEGIN")
         for t in tables:
@@ -160,9 +165,12 @@ class ModelState:
                         + t.select.format(events=source, where=f"{t.part_sql} IN {touched}"))
         con.execute("DELETE FROM cw_state.chat_flags WHERE session_id IN (SELECT p FROM cw_touched_conversations)")
         con.execute("""DELETE FROM cw_state.chat_flags f USING cw_flag_bounds b
-                       WHERE f.member = b.member AND f.t0 >= b.lo""")
-        tail = """(SELECT c.* FROM cw_state.conversations c JOIN cw_flag_bounds b ON c.member = b.member AND c.t0 >= b.lo)"""
-        con.execute("INSERT INTO cw_state.chat_flags BY NAME " + chat_flags_select(self.config, tail))
+                       WHERE f.member = b.member AND f.t0 >= b.lo AND (b.hi IS NULL OR f.t0 < b.hi)""")
+        span = """(SELECT c.* FROM cw_state.conversations c JOIN cw_flag_bounds b ON c.member = b.member
+                   AND c.t0 >= b.lo AND (b.hi IS NULL OR c.t0 <= b.hi))"""
+        con.execute(f"""INSERT INTO cw_state.chat_flags BY NAME
+            SELECT f.* FROM ({chat_flags_select(self.config, span)}) f JOIN cw_flag_bounds b ON f.member = b.member
+            WHERE b.hi IS NULL OR f.t0 < b.hi""")
         con.execute("UPDATE cw_state.meta SET value = ? WHERE key = 'files'", [json.dumps(self.digests, sort_keys=True)])
         con.execute("COMMIT")
         for name in [f"cw_touched_{t.name}" for t in tables] + ["cw_touched_events", "cw_touched_days", "cw_delta",
