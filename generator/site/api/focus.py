@@ -9,6 +9,7 @@ change keep their part; the site file is assembled from the parts and never held
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import datetime as dt
 import hashlib
@@ -162,27 +163,54 @@ def focus_export(report: Report, con: duckdb.DuckDBPyConnection | None) -> Focus
     caller ingests again. Parts no cycle uses any more are removed."""
     folder = _folder(report)
     code = code_hash()
-    chunks: list[bytes | Path] = [csv_rows([{h: h for h in HEADER}]).encode("utf-8")]
-    used = set()
+    parts: list[tuple[_Cycle, Path, Path]] = []
+    tails: dict[Path, str] = {}
     for c in report.cycles:
         cycle = _cycle(report, c, code)
         usage, meta = folder / f"{cycle.key}.csv", folder / f"{cycle.key}.json"
-        try:
-            tail = json.loads(meta.read_text(encoding="utf-8"))["tail"] if usage.is_file() else None
-        except (OSError, ValueError, KeyError):
-            tail = None
-        if tail is None:
-            if con is None:
-                return None
-            tail = _write_part(report, con, cycle, usage)
+        parts.append((cycle, usage, meta))
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            if usage.is_file():
+                tails[usage] = json.loads(meta.read_text(encoding="utf-8"))["tail"]
+    missing = [(cycle, usage) for cycle, usage, _ in parts if usage not in tails]
+    if missing:
+        if con is None:
+            return None
+        tails |= _write_parts(report, con, missing)
+    written = {usage for _, usage in missing}
+    chunks: list[bytes | Path] = [csv_rows([{h: h for h in HEADER}]).encode("utf-8")]
+    used = set()
+    for cycle, usage, meta in parts:
+        if usage in written:
             with contextlib.suppress(OSError):
-                write_atomic(meta, json.dumps({"tail": tail}))
-        chunks += [cycle.head.encode("utf-8"), usage, tail.encode("utf-8")]
+                write_atomic(meta, json.dumps({"tail": tails[usage]}))
+        chunks += [cycle.head.encode("utf-8"), usage, tails[usage].encode("utf-8")]
         used |= {usage.name, meta.name}
     for entry in folder.iterdir():
         if entry.name not in used and not entry.name.startswith("."):
             entry.unlink(missing_ok=True)
     return FocusExport(chunks)
+
+
+def _write_parts(report: Report, con: duckdb.DuckDBPyConnection, missing: list[tuple[_Cycle, Path]]) -> dict[Path, str]:
+    """The missing parts (their tails, by file), two at a time on cursors of their own when there are
+    several: a part is mostly one thread's work (a window over the cycle's lines in order), so a second
+    one uses the other core (measured at 10 M events: 13 parts in 2.4 s against 4.0 s one after another)."""
+    if len(missing) == 1:
+        cycle, usage = missing[0]
+        return {usage: _write_part(report, con, cycle, usage)}
+    cursors = [con.cursor() for _ in range(2)]  # (temporary tables are a cursor's own: each has its lookups)
+
+    def every_other(k: int) -> dict[Path, str]:
+        return {usage: _write_part(report, cursors[k], cycle, usage) for cycle, usage in missing[k::2]}
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="creditwise-focus") as pool:
+            halves = list(pool.map(every_other, range(2)))
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return halves[0] | halves[1]
 
 
 def _team_id(report: Report, team: str) -> str:
