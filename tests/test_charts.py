@@ -56,6 +56,7 @@ class MatplotlibLegend:
 def with_matplotlibs_own(function: str, args: dict) -> tuple[str, str]:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(draw, "hide_axes", lambda ax: None)
+        m.setattr(draw, "_BLANK", None)  # a blank figure with Matplotlib's axes shown
         m.setattr(draw, "draw_ticks", lambda ax: [])
         m.setattr(draw, "ChartLegend", MatplotlibLegend)
         m.setattr(mtext, "_get_text_metrics_with_cache", text_metrics._PER_RENDERER)
@@ -118,6 +119,17 @@ def test_ticks_labels_grid_and_legend_are_where_matplotlibs_own_put_them(chart):
     reference = with_matplotlibs_own(function, args)
     for mine, theirs in zip(ours, reference, strict=True):
         assert drawn(mine) == drawn(theirs)
+
+
+@settings(max_examples=12, deadline=None)
+@given(chart=charts())
+def test_a_copy_of_the_blank_figure_draws_what_a_figure_made_anew_draws(chart):
+    # every chart starts from an unpickled copy of one blank figure: nothing of its state may be lost on the way
+    function, args = chart
+    ours = draw.draw(function, args)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(draw, "_copy_of_blank", draw._blank)
+        assert draw.draw(function, args) == ours
 
 
 def test_a_legend_label_of_two_lines_sits_where_matplotlibs_legend_puts_it():

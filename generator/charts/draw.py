@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import math
+import pickle
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -60,10 +61,11 @@ _VAR = {hex_: name for name, hex_ in COLORS.items()} | CATEGORY_VARS | {OTHER: "
 # is matched first and kept as it is, so a label that reads like a colour or an id is never rewritten. A
 # colour in a presentation attribute becomes a style property (an attribute cannot hold var()), any other
 # colour a var(); an id, where it is given, linked to or used in url(), gets the chart's prefix (every link
-# in Matplotlib's SVG is to an id of the same file).
+# in Matplotlib's SVG is to an id of the same file). Every branch starts with a fixed character (Matplotlib
+# puts a space before each attribute), which lets the regular-expression engine skip ahead: twice as fast.
 _MARKUP = re.compile(r'>[^<]*<'
-                     r'|\b(?P<attr>fill|stroke)="(?P<attr_hex>#[0-9a-f]{6})"|(?P<hex>#[0-9a-f]{6})\b'
-                     r'|(?P<id_at>\bid="|href="#|url\(#)(?P<id>[^")\s]+)')
+                     r'| (?P<attr>fill|stroke)="(?P<attr_hex>#[0-9a-f]{6})"|(?P<hex>#[0-9a-f]{6})\b'
+                     r'|(?P<id_at> id="|href="#|url\(#)(?P<id>[^")\s]+)')
 
 
 def _colour(hex_: str) -> str:
@@ -93,7 +95,7 @@ def _svg(fig: Figure) -> str:
         if match.lastindex is None:  # text between tags
             return match.group(0)
         if match["attr"]:
-            return f'style="{match["attr"]}: {_colour(match["attr_hex"])}"'
+            return f' style="{match["attr"]}: {_colour(match["attr_hex"])}"'
         if match["hex"]:
             return _colour(match["hex"])
         return match["id_at"] + prefix + match["id"]
@@ -104,12 +106,30 @@ def _svg(fig: Figure) -> str:
 # --- layout shared by every chart ---------------------------------------------------------------------
 
 
-def _figure(ylabel: str) -> tuple[Figure, Axes]:
+def _blank() -> tuple[Figure, Axes]:
     # The object API, not pyplot: no global figure registry, nothing to close. Margins are computed in
     # points per variant rather than by a layout engine, which would draw every figure twice more.
     fig = Figure(figsize=(WIDE[0] / 72, WIDE[1] / 72), dpi=72)  # the SVG's own: texts are measured as they are written
     ax = fig.subplots()
     hide_axes(ax)  # ticks.py draws the ticks, the grid and this label
+    return fig, ax
+
+
+_BLANK: bytes | None = None
+
+
+def _copy_of_blank() -> tuple[Figure, Axes]:
+    """A copy of one blank figure made once per process (under RC, as every chart is drawn): unpickling
+    takes half the time of making the axes again, their ticks, spines and clip paths. tests/test_charts.py
+    requires the same SVG as from a figure made anew."""
+    global _BLANK
+    if _BLANK is None:
+        _BLANK = pickle.dumps(_blank())
+    return pickle.loads(_BLANK)  # type: ignore[no-any-return]  # (our own bytes, made just above)
+
+
+def _figure(ylabel: str) -> tuple[Figure, Axes]:
+    fig, ax = _copy_of_blank()
     y_label(fig, ax, ylabel)
     return fig, ax
 
@@ -128,10 +148,14 @@ def _bars(ax: Axes, x: Sequence[Any], heights: Sequence[float], bottoms: Sequenc
                  for c, h, b, s in zip(x, heights, bottoms, hatched, strict=True) if s == striped]
         if not boxes:
             continue
-        patch = PathPatch(Path.make_compound_path_from_polys(np.asarray(boxes, dtype=float)), facecolor=colour, edgecolor=None,
+        corners = np.asarray(boxes, dtype=float)
+        patch = PathPatch(Path.make_compound_path_from_polys(corners), facecolor=colour, edgecolor=None,
                           hatch="///" if striped else None, linewidth=0, label="_bar")
         patch.sticky_edges.y.extend(b for b, s in zip(bottoms, hatched, strict=True) if s == striped)
-        ax.add_patch(patch)
+        # What add_patch does, but the data limits widened by the corners at once: add_patch finds them by
+        # splitting the path into Bezier segments, ~1.7 ms for a month of daily bars (the same points).
+        ax.add_artist(patch)
+        ax.update_datalim(corners.reshape(-1, 2))
         patches.append(patch)
     if hatched and hatched[0]:
         patches.reverse()  # the legend shows the first bar's look, as for Axes.bar
