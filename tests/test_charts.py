@@ -10,6 +10,7 @@ and each text measured and laid out by each save's own renderer, as Matplotlib d
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import re
 
@@ -258,3 +259,25 @@ def test_a_chart_drawn_again_measures_and_lays_out_no_text_again():
         after = text_metrics.svg_metrics.cache_info()
     assert after.misses == before.misses
     assert len(asked) > 20 and not laid_out  # ticks, labels, legend entries, "so far": two drawings' worth
+
+
+def test_the_collector_waits_while_a_chart_is_drawn_and_only_then():
+    seen = []
+
+    def failing_chart(**_args):
+        seen.append(gc.isenabled())
+        raise RuntimeError("a chart that fails")
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setitem(draw.FUNCTIONS, "failing_chart", failing_chart)
+        assert gc.isenabled()
+        with pytest.raises(RuntimeError):
+            draw.draw("failing_chart", {})
+        assert seen == [False] and gc.isenabled()  # collecting again after the chart, even one that failed
+        gc.disable()  # a caller that turned it off keeps it off
+        try:
+            with pytest.raises(RuntimeError):
+                draw.draw("failing_chart", {})
+            assert not gc.isenabled()
+        finally:
+            gc.enable()

@@ -19,6 +19,7 @@ chart is missing from the cache: a fully cached build never loads Matplotlib.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import io
 import math
@@ -390,5 +391,15 @@ FUNCTIONS = {f.__name__: f for f in (daily_bars, cumulative_vs_pace, stacked_cyc
 
 
 def draw(function: str, args: dict[str, Any]) -> tuple[str, str]:
-    """(wide SVG, narrow SVG) of one chart."""
-    return FUNCTIONS[function](**args)
+    """(wide SVG, narrow SVG) of one chart.
+
+    The garbage collector waits while a chart is drawn: a chart makes tens of thousands of objects that
+    all live until it is saved, and each collection in between walked them (and Matplotlib's modules)
+    for nothing, a tenth of a chart's time. What the chart leaves is collected once it is done."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return FUNCTIONS[function](**args)
+    finally:
+        if collecting:
+            gc.enable()
