@@ -6,8 +6,8 @@ figure is then resized and laid out for each variant and saved again (the legend
 labels at the edges are the only things redone), which costs far less than drawing it twice. The ticks,
 the grid and the y label are a few artists of ticks.py, the legend plain artists placed by legend.py, and
 each series' bars one patch (`_bars`), not Matplotlib's many per tick and per bar and its legend's nested
-boxes, and each text is measured and laid out once per process (text_metrics.py): the same marks in the same places in
-under half the time (tests/test_charts.py compares them with Matplotlib's own).
+boxes, and each text is measured and laid out once per process (text_metrics.py): the same marks in the
+same places in under a third of the time (tests/test_charts.py compares them with Matplotlib's own).
 
 The SVG keeps text as text (`svg.fonttype = none`), carries no date and no fixed size (a `viewBox`:
 it scales to its container), uses a fixed hash salt, and prefixes its ids with a hash of its own
