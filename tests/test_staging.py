@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from generator.site.writer import MARKER, Chunks, SiteFiles, Staging, write_site
+from generator.site.writer import MARKER, Chunks, SiteFiles, Staging
+
+
+def write_site(files: SiteFiles, out: Path) -> bool:
+    """A site written all at once, as a build does with nothing started early."""
+    staging = Staging(out)
+    try:
+        return staging.swap_in(files)
+    finally:
+        staging.discard()
 
 
 def tree(root: Path) -> dict[str, bytes]:

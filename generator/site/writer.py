@@ -212,15 +212,6 @@ class Staging:
         return True
 
 
-def write_site(files: SiteFiles, out_dir: Path) -> bool:
-    """Swap the site in (`Staging.swap_in`, with nothing written early), and clear up."""
-    staging = Staging(out_dir)
-    try:
-        return staging.swap_in(files)
-    finally:
-        staging.discard()
-
-
 def _swap_by_two_renames(staging: Path, out_dir: Path) -> None:
     """Where the file system cannot exchange two names: a moment without an output folder, put right
     at once if the rename fails (and by the next build if the process dies in between)."""
