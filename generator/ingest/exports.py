@@ -243,13 +243,12 @@ def scan_for_control_characters(exports: list[ExportFile]) -> None:
     numpy comparing their bytes without holding the GIL (measured on 1.3 GB of CSV: 0.8 s against 1.8 s
     one file after another)."""
     try:
-        todo = [e for e in exports if (key := _verdict_key(e)) is not None and key not in _CONTROL_VERDICTS]
-        if sum(e.path.stat().st_size for e in todo) < _NUMPY_FROM:
+        keys = {key: e.path for e in exports if (key := _verdict_key(e)) is not None and key not in _CONTROL_VERDICTS}
+        if sum(size for _, size, _, _ in keys) < _NUMPY_FROM:  # (a key holds the file's size)
             return  # each is scanned when it is asked for
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            verdicts = list(pool.map(lambda e: _scan(e.path, numpy_first=True), todo))
-        for e, verdict in zip(todo, verdicts, strict=True):
-            _CONTROL_VERDICTS[_verdict_key(e)] = verdict
+            verdicts = list(pool.map(lambda path: _scan(path, numpy_first=True), keys.values()))
+        _CONTROL_VERDICTS.update(zip(keys, verdicts, strict=True))
     except OSError:
         return  # each is asked for on its own, and an unreadable one says so there
 
