@@ -33,6 +33,7 @@ from generator.model.cycles import local_midnight
 from generator.model.usage_lines import ORDER, TABLE, UsageDay
 from generator.report.model import Report
 from generator.resources import code_hash
+from generator.site.api.focus_reuse import EarlierPart, KeptLines, day_record, earlier_parts, kept_lines
 from generator.site.api.focus_columns import (
     CREDITS,
     HEADER,
@@ -48,7 +49,6 @@ from generator.site.api.focus_columns import (
     rounded_price,
     utc_text,
 )
-from generator.site.api.focus_reuse import EarlierPart, KeptLines, day_record, earlier_parts, kept_lines
 
 SITE_PATH = "api/focus.csv"  # where the site holds the export
 
