@@ -180,6 +180,28 @@ def test_incremental_and_cold_builds_agree_on_every_file_count(site, tmp_path):
         ("exports/a.csv", 2, 0), ("exports/b.csv", 0, 1)]
 
 
+def test_first_files_move_with_each_earlier_export_as_a_cold_build_counts_them(site):
+    """Each event counts in the first export by path, however the exports arrived: an event of the cold
+    cache moves to an earlier export twice, and an event appended by a refresh moves once."""
+    import shutil
+
+    site.write_export("c.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 1)]))
+    assert _ingest(site) == ("cold", 1)
+    site.write_export("d.csv", csv_text([event("e2", "2026-01-02T11:00:00Z", 2)]))  # e2: appended
+    assert _ingest(site) == ("incremental", 3)
+    site.write_export("b.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 1), event("e2", "2026-01-02T11:00:00Z", 2)]))
+    assert _ingest(site) == ("incremental", 3)  # both move to b.csv; nothing is counted twice
+    site.write_export("a.csv", csv_text([event("e1", "2026-01-02T10:00:00Z", 1)]))
+    assert _ingest(site) == ("incremental", 3)  # e1 moves again, to a.csv
+    assert site.build().returncode == 0
+    refreshed = site.json("api/data-quality.json")["files"]
+    shutil.rmtree(site.root / ".creditwise")
+    assert site.build().returncode == 0
+    assert site.json("api/data-quality.json")["files"] == refreshed
+    assert [(f["file"], f["counted"], f["duplicate"]) for f in refreshed] == [
+        ("exports/a.csv", 1, 0), ("exports/b.csv", 1, 1), ("exports/c.csv", 0, 1), ("exports/d.csv", 0, 1)]
+
+
 def test_timezone_change_rebuilds_the_cache(site):
     # A naive timestamp depends on the site timezone, so the cache must too.
     site.write_export("a.csv", csv_text([event("e1", "2026-01-31T23:30:00", 1)]))
