@@ -59,3 +59,17 @@ def sha256_file(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
+
+
+def send_file(out, source: Path, length: int | None = None) -> None:
+    """Append the first `length` bytes of `source` (all of it by default) to the open file `out`, copied
+    by the kernel rather than through Python's memory."""
+    out.flush()
+    with source.open("rb") as src:
+        size = os.fstat(src.fileno()).st_size if length is None else length
+        offset = 0
+        while offset < size:
+            sent = os.sendfile(out.fileno(), src.fileno(), offset, size - offset)
+            if sent == 0:  # the file is shorter than it was: fail rather than loop
+                raise OSError(f"{source} changed while it was being copied")
+            offset += sent

@@ -2,12 +2,15 @@
 
 The lines stay in DuckDB, as the keyed table `cw_state.usage_lines` (details.keyed_tables): it is
 partitioned by day, so the daily refresh recomputes the new day's lines and keeps every other one.
-Python sees one fingerprint per cycle, which keys that cycle's part of the export (site/api/focus.py):
-a cycle whose lines did not change reuses its part. The result is as fine as finance tools want it and
-no finer: never one row per event.
+Python sees a digest of each day's lines, which key that cycle's part of the export (site/api/focus.py):
+a cycle whose lines did not change reuses its part, and one whose later days changed keeps the lines of
+the days before them. The result is as fine as finance tools want it and no finer: never one row per event.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import NamedTuple
 
 import duckdb
 
@@ -20,10 +23,22 @@ SELECT = """
     FROM {events} WHERE {where} GROUP BY ALL ORDER BY day"""  # by day: a cycle's lines are a few row groups
 
 
-def cycle_fingerprints(con: duckdb.DuckDBPyConnection, cycle_sql: str) -> dict[str, str]:
-    """Cycle name → a digest of its usage lines (count, credits and a sum of row hashes: order-free)."""
+class UsageDay(NamedTuple):
+    """One day's usage lines, summed: what tells a cycle's FOCUS part which of its days changed."""
+
+    day: str  # ISO date
+    lines: int
+    credits: Decimal
+    digest: int  # a sum of the lines' row hashes (order-free)
+
+
+def usage_days(con: duckdb.DuckDBPyConnection, cycle_sql: str) -> dict[str, tuple[UsageDay, ...]]:
+    """Cycle name → its days with usage lines, in order (one scan of the lines)."""
     rows = con.execute(f"""
-        SELECT {cycle_sql}, count(*), sum(credits),
+        SELECT {cycle_sql} AS cycle, day, count(*), sum(credits),
                sum(hash(day, feature, operation, model, team, member, credits, events, quantity)::HUGEINT)
-        FROM {TABLE} GROUP BY 1""").fetchall()
-    return {cycle: f"{n}:{credits}:{digest}" for cycle, n, credits, digest in rows}
+        FROM {TABLE} GROUP BY ALL ORDER BY day""").fetchall()
+    days: dict[str, list[UsageDay]] = {}
+    for cycle, day, n, credits, digest in rows:
+        days.setdefault(cycle, []).append(UsageDay(day.isoformat(), n, credits, int(digest)))
+    return {cycle: tuple(d) for cycle, d in days.items()}

@@ -18,7 +18,7 @@ from generator.model.details import cycle_sql
 from generator.model.surprises import surprises
 from generator.model.tier_plan import Plan, recommend
 from generator.model.usage import Usage, summarize
-from generator.model.usage_lines import cycle_fingerprints
+from generator.model.usage_lines import UsageDay, usage_days
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ class Report:
     warnings: list[str]
     analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
     data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
-    usage_fingerprints: dict[str, str]  # cycle → digest of its usage lines, which stay in DuckDB (the FOCUS export)
+    usage_days: dict[str, tuple[UsageDay, ...]]  # cycle → a digest of each day's usage lines, which stay in DuckDB
+    # (the FOCUS export)
 
     @property
     def current(self) -> CycleFigures:
@@ -68,5 +69,5 @@ def build_report(config: SiteConfig, ingested: Ingested, guides: set[str]) -> Re
         warnings=[*ingested.warnings, *surprises(config, cycles)],
         analytics=build_analytics(config, ingested.con, usage, cycles, plan, guides),
         data_quality=assess(ingested, usage, cycles),
-        usage_fingerprints=cycle_fingerprints(ingested.con, cycle_sql(config)),
+        usage_days=usage_days(ingested.con, cycle_sql(config)),
     )

@@ -16,7 +16,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from generator.fileio import exchange, pid_alive
+from generator.fileio import exchange, pid_alive, send_file
 
 
 class Chunks:
@@ -36,15 +36,8 @@ class Chunks:
             for c in self.chunks:
                 if isinstance(c, bytes):
                     out.write(c)
-                    continue
-                out.flush()
-                with c.open("rb") as src:  # copied by the kernel, not through Python's memory
-                    size, offset = os.fstat(src.fileno()).st_size, 0
-                    while offset < size:
-                        sent = os.sendfile(out.fileno(), src.fileno(), offset, size - offset)
-                        if sent == 0:  # the part shrank while it was copied: fail rather than loop
-                            raise OSError(f"{c} changed while it was being copied")
-                        offset += sent
+                else:
+                    send_file(out, c)
 
     def same_as(self, path: Path) -> bool:
         try:

@@ -1,9 +1,10 @@
 """`api/focus.csv`, written: each cycle's part from the usage lines in DuckDB, cached, then assembled.
 
 What the columns hold and why is in focus_columns.py. A cycle's part is its purchase rows, its usage
-lines (one DuckDB COPY, cached under `.creditwise/cache/focus/` and keyed by a fingerprint of the cycle's
+lines (one DuckDB COPY, cached under `.creditwise/cache/focus/` and keyed by a digest of the cycle's
 lines and everything else the part shows) and its unused-credits row. Complete cycles whose lines did not
-change keep their part; the site file is assembled from the parts and never held in memory.
+change keep their part; a cycle whose later days changed keeps its earlier part's lines up to the first
+changed day (focus_reuse.py). The site file is assembled from the parts and never held in memory.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from pathlib import Path
 import duckdb
 
 from generator.analytics.slugs import slugify
-from generator.fileio import write_atomic
+from generator.fileio import send_file, write_atomic
 from generator.ingest.sql import quote_sql
 from generator.model.cycle_report import CycleFigures
 from generator.model.cycles import local_midnight
-from generator.model.usage_lines import ORDER, TABLE
+from generator.model.usage_lines import ORDER, TABLE, UsageDay
 from generator.report.model import Report
 from generator.resources import code_hash
 from generator.site.api.focus_columns import (
@@ -47,6 +48,7 @@ from generator.site.api.focus_columns import (
     rounded_price,
     utc_text,
 )
+from generator.site.api.focus_reuse import EarlierPart, KeptLines, day_record, earlier_parts, kept_lines
 
 SITE_PATH = "api/focus.csv"  # where the site holds the export
 
@@ -79,7 +81,10 @@ class _Cycle:
     head: str  # the purchase rows (CSV)
     constants: dict[str, str]  # the columns every usage line of the cycle shares
     unit_price: Decimal
+    days: tuple[UsageDay, ...]  # its usage lines, a digest per day
+    prefix: str  # the key of all but its lines and unused credits: parts that share it show their lines alike
     key: str
+    one_line_each: bool  # no label or constant holds a line break, so a part's lines can be counted
 
 
 def _cycle(report: Report, c: CycleFigures, code: str) -> _Cycle:
@@ -125,17 +130,26 @@ def _cycle(report: Report, c: CycleFigures, code: str) -> _Cycle:
         "PricingCurrencyListUnitPrice": "1", "PricingUnit": CREDITS,
     }
     head = csv_rows(rows)
-    # Everything the part is a function of: its lines (their fingerprint), the cycle's figures, the names
-    # shown for features and teams, the timezone and the code that writes it.
-    material = {
-        "lines": report.usage_fingerprints.get(c.name, ""), "head": head, "constants": constants,
-        "expired": str(c.expired), "price": str(c.price), "allocation": str(c.allocation),
-        "timezone": report.config.site.timezone, "code": code, "duckdb": duckdb.__version__,
+    # Everything the part is a function of: its lines (a digest per day), its unused credits, the cycle's
+    # figures, the names shown for features and teams, the timezone and the code that writes it.
+    labels = {
         "features": {f: report.config.feature_label(f) for f in report.features},
         "teams": {t: [_team_id(report, t), report.config.team_label(t)] for t in report.teams},
     }
-    key = hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-    return _Cycle(c, head, constants, unit_price, key)
+    material = {
+        "head": head, "constants": constants, "price": str(c.price), "allocation": str(c.allocation),
+        "timezone": report.config.site.timezone, "code": code, "duckdb": duckdb.__version__, **labels,
+    }
+    prefix = _digest(material)
+    days = report.usage_days.get(c.name, ())
+    key = _digest({"prefix": prefix, "lines": day_record(days), "expired": str(c.expired)})
+    texts = [*constants.values(), *labels["features"].values(), *(n for pair in labels["teams"].values() for n in pair)]
+    one_line_each = not any("\n" in t or "\r" in t for t in texts)
+    return _Cycle(c, head, constants, unit_price, days, prefix, key, one_line_each)
+
+
+def _digest(material: dict) -> str:
+    return hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -176,14 +190,17 @@ def focus_export(report: Report, con: duckdb.DuckDBPyConnection | None) -> Focus
     if missing:
         if con is None:
             return None
-        tails |= _write_parts(report, con, missing)
+        earlier = earlier_parts(folder)
+        tails |= _write_parts(report, con, [(cycle, usage, earlier.get((cycle.figures.name, cycle.prefix)))
+                                            for cycle, usage in missing])
     written = {usage for _, usage in missing}
     chunks: list[bytes | Path] = [csv_rows([{h: h for h in HEADER}]).encode("utf-8")]
     used = set()
     for cycle, usage, meta in parts:
         if usage in written:
             with contextlib.suppress(OSError):
-                write_atomic(meta, json.dumps({"tail": tails[usage]}))
+                write_atomic(meta, json.dumps({"tail": tails[usage], "cycle": cycle.figures.name,
+                                               "prefix": cycle.prefix, "days": day_record(cycle.days)}))
         chunks += [cycle.head.encode("utf-8"), usage, tails[usage].encode("utf-8")]
         used |= {usage.name, meta.name}
     for entry in folder.iterdir():
@@ -192,17 +209,18 @@ def focus_export(report: Report, con: duckdb.DuckDBPyConnection | None) -> Focus
     return FocusExport(chunks)
 
 
-def _write_parts(report: Report, con: duckdb.DuckDBPyConnection, missing: list[tuple[_Cycle, Path]]) -> dict[Path, str]:
+def _write_parts(report: Report, con: duckdb.DuckDBPyConnection,
+                 missing: list[tuple[_Cycle, Path, EarlierPart | None]]) -> dict[Path, str]:
     """The missing parts (their tails, by file), two at a time on cursors of their own when there are
     several: a part is mostly one thread's work (a window over the cycle's lines in order), so a second
     one uses the other core (measured at 10 M events: 13 parts in 2.4 s against 4.0 s one after another)."""
     if len(missing) == 1:
-        cycle, usage = missing[0]
-        return {usage: _write_part(report, con, cycle, usage)}
+        cycle, usage, earlier = missing[0]
+        return {usage: _write_part(report, con, cycle, usage, earlier)}
     cursors = [con.cursor() for _ in range(2)]  # (temporary tables are a cursor's own: each has its lookups)
 
     def every_other(k: int) -> dict[Path, str]:
-        return {usage: _write_part(report, cursors[k], cycle, usage) for cycle, usage in missing[k::2]}
+        return {usage: _write_part(report, cursors[k], cycle, usage, earlier) for cycle, usage, earlier in missing[k::2]}
 
     try:
         with concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="creditwise-focus") as pool:
@@ -257,13 +275,26 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list]) 
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}", list(columns.values()))
 
 
-def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, path: Path) -> str:
-    """The cycle's usage lines into `path` (one DuckDB COPY), and its unused-credits row (returned, as CSV).
+def _keep_and_copy_lines(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, where: str,
+                         kept: KeptLines, tmp: Path) -> None:
+    """The kept lines of the earlier part, then the lines from the first changed day on."""
+    rest = tmp.with_name(tmp.name + ".rest")
+    try:
+        if kept.first_day is not None:
+            _copy_lines(report, con, cycle, f"{where} AND day >= DATE '{kept.first_day}'", kept.micro, rest)
+        with tmp.open("wb") as out:
+            send_file(out, kept.source, kept.size)
+            if kept.first_day is not None:
+                send_file(out, rest)
+    finally:
+        rest.unlink(missing_ok=True)
 
-    Each line's cost is its share of the cycle's price as Spread computes it, in exact integer arithmetic:
-    round-half-even(credits so far × price ÷ allocation, to a millionth) minus the same for the lines before."""
+
+def _copy_lines(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, where: str, micro_before: int,
+                target: Path) -> None:
+    """The usage lines `where` selects, in order, into `target` (one COPY); `micro_before`: the credits of the
+    cycle's lines before them, in millionths."""
     c = cycle.figures
-    where = f"day >= DATE '{c.cycle.start_date.isoformat()}' AND day < DATE '{c.cycle.end_date.isoformat()}'"
     _lookups(report, con, c, where)
     rate = Fraction(c.price) / Fraction(c.allocation)  # also money millionths per millionth of a credit
     num, den = f"'{rate.numerator}'::HUGEINT", f"'{rate.denominator}'::HUGEINT"
@@ -286,7 +317,7 @@ def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, p
 
     query = f"""
         WITH run AS (
-            SELECT *, row_number() OVER w AS rn, sum(micro) OVER w AS cum
+            SELECT *, row_number() OVER w AS rn, sum(micro) OVER w + '{micro_before}'::HUGEINT AS cum
             FROM (SELECT *, (credits * 1000000)::HUGEINT AS micro FROM {TABLE} WHERE {where})
             WINDOW w AS (ORDER BY {ORDER} ROWS UNBOUNDED PRECEDING)
         ), shares AS (
@@ -303,10 +334,30 @@ def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, p
              JOIN cw_focus_teams t ON t.team = l.team
              JOIN cw_focus_tags g ON g.member = l.member AND g.feature = l.feature AND g.model IS NOT DISTINCT FROM l.model
         ORDER BY l.rn"""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    con.execute(f"COPY ({query}) TO {quote_sql(str(tmp))} "
+    con.execute(f"COPY ({query}) TO {quote_sql(str(target))} "
                 f"(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f', NEW_LINE '\r\n')")
-    tmp.replace(path)
+
+
+def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, path: Path,
+                earlier: EarlierPart | None = None) -> str:
+    """The cycle's usage lines into `path`, and its unused-credits row (returned, as CSV).
+
+    The lines are one DuckDB COPY, from the first day whose lines differ from `earlier`'s on (the lines
+    before it are copied from `earlier`). Each line's cost is its share of the cycle's price as Spread
+    computes it, in exact integer arithmetic: round-half-even(credits so far × price ÷ allocation, to a
+    millionth) minus the same for the lines before."""
+    c = cycle.figures
+    where = f"day >= DATE '{c.cycle.start_date.isoformat()}' AND day < DATE '{c.cycle.end_date.isoformat()}'"
+    kept = kept_lines(earlier, cycle.days) if earlier is not None and cycle.one_line_each else None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if kept is None:
+            _copy_lines(report, con, cycle, where, 0, tmp)
+        else:
+            _keep_and_copy_lines(report, con, cycle, where, kept, tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     if not c.expired:
         return ""
     total = con.execute(f"SELECT coalesce(sum(credits), 0) FROM {TABLE} WHERE {where}").fetchone()[0]
