@@ -1,17 +1,11 @@
-"""The ingest cache: validated, de-duplicated events kept in `.creditwise/cache/`.
+"""The ingest cache: validated, de-duplicated events kept in `.creditwise/cache/events.duckdb`.
 
 Its key is everything its content depends on: the sha256 of every export, the site timezone
 (naive timestamps are read in it), the storage schema and the Creditwise version. A build whose
 exports are all known reuses it as is; one that only adds exports reads just the new ones and
 appends their events; anything else (a changed or deleted export, a new timezone, a new
-version) builds it afresh.
-
-A fresh cache is two files: the events as Parquet (`events-<generation>.parquet`: measured at 10 M
-events, 5.0 s of CPU to write against 7.9 s for a DuckDB table) and `events.duckdb`, which names that
-file and holds the exports' account, the appended events (`added`) and the events whose first file
-moved to an export added later (`moved`). Both are written beside the old ones, in the background
-while pages render; renaming `events.duckdb` into place is the one step that switches caches, so a
-crash never leaves a half-written cache (a new Parquet file it did not name is removed later).
+version) builds it afresh. The fresh copy is written beside the old one and renamed over it,
+in the background while pages render, so a crash never leaves a half-written cache.
 """
 
 from __future__ import annotations
@@ -20,8 +14,6 @@ import concurrent.futures
 import contextlib
 import enum
 import os
-import re
-import secrets
 
 import duckdb
 
@@ -32,8 +24,7 @@ from generator.ingest.background import on_own_cursor
 from generator.ingest.exports import ContentHashes, ExportFile, FileStats
 from generator.ingest.sql import EVENT_COLUMNS, conflicting_ids, fast_read, quote_sql
 
-SCHEMA_VERSION = "4"
-_GENERATION = re.compile(r"events-[0-9a-f]{16}\.parquet")
+SCHEMA_VERSION = "3"
 
 
 class StoreState(enum.Enum):
@@ -54,7 +45,6 @@ class EventStore:
         self.path = self.dir / "events.duckdb"
         self.hashes = ContentHashes(self.dir)
         self.digests: dict[str, str] = {}
-        self._base = ""  # the Parquet file of the cached events (named in the cache's meta)
         self._pending: tuple[list[FileStats], list[Problem], list[str]] | None = None
         self._writing: concurrent.futures.Future | None = None
 
@@ -76,9 +66,7 @@ class EventStore:
         except duckdb.Error:
             self._detach()
             return StoreState.COLD  # unreadable or from another version: rebuild it
-        self._base = meta.pop("events", "")
-        if meta != self.meta or any(self.digests.get(p) != sha for p, sha in stored.items()) \
-                or not _GENERATION.fullmatch(self._base) or not (self.dir / self._base).is_file():
+        if meta != self.meta or any(self.digests.get(p) != sha for p, sha in stored.items()):
             self._detach()
             return StoreState.COLD
         if stored.keys() == self.digests.keys():
@@ -92,12 +80,7 @@ class EventStore:
         return StoreState.INCREMENTAL
 
     def _use_cached_store(self) -> None:
-        """`store`: the Parquet file's events (with their moved first files), then the appended ones."""
-        events = f"read_parquet({quote_sql(str(self.dir / self._base))})"
-        if self.con.execute("SELECT count(*) FROM cache.moved").fetchone()[0]:
-            events = f"""(SELECT b.* REPLACE (coalesce(m.first_file, b.first_file) AS first_file)
-                          FROM {events} b LEFT JOIN cache.moved m USING (event_id))"""
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW store AS SELECT * FROM {events} UNION ALL SELECT * FROM cache.added")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW store AS SELECT * FROM cache.store")
 
     def _detach(self) -> None:
         with contextlib.suppress(duckdb.Error):
@@ -133,9 +116,8 @@ class EventStore:
         # the clash check, the insert and the first-file update below then join this handful of rows.
         # The bounds say nothing new, but DuckDB prunes the cache's row groups by them (a join alone does
         # not): ids that arrive in order skip every row group of other days.
-        self._use_cached_store()
         self.con.execute("""CREATE OR REPLACE TEMP TABLE cw_known AS
-            SELECT * FROM store
+            SELECT * FROM cache.store
             WHERE event_id BETWEEN (SELECT min(event_id) FROM g WHERE is_event) AND (SELECT max(event_id) FROM g WHERE is_event)
               AND event_id IN (SELECT event_id FROM g WHERE is_event)""")
         clash = self.con.execute("""
@@ -151,31 +133,23 @@ class EventStore:
             return self._give_up()  # a conflict or an empty export: the full path names it
         path_of = path_list(new)  # g's file ids are positions in `new`; the cache keeps paths
         self.con.execute("BEGIN")
-        self.con.execute(f"""INSERT INTO cache.added SELECT {EVENT_COLUMNS}, {path_of}[first_file + 1] FROM g
+        self.con.execute(f"""INSERT INTO cache.store SELECT {EVENT_COLUMNS}, {path_of}[first_file + 1] FROM g
             WHERE is_event AND event_id NOT IN (SELECT event_id FROM cw_known)""")
-        # Each event counts in the first file by path, whatever the order files arrived in: an appended
-        # event is updated in place, one of the Parquet file gets (or replaces) its row in `moved`.
-        earlier = f"""SELECT g.event_id, {path_of}[g.first_file + 1] AS first_file FROM g JOIN cw_known k USING (event_id)
-            WHERE g.is_event AND {path_of}[g.first_file + 1] < k.first_file"""
-        self.con.execute(f"""UPDATE cache.added s SET first_file = e.first_file FROM ({earlier}) e
-            WHERE e.event_id = s.event_id""")
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE cw_moved AS SELECT * FROM ({earlier})
-            WHERE event_id NOT IN (SELECT event_id FROM cache.added)""")
-        self.con.execute("DELETE FROM cache.moved WHERE event_id IN (SELECT event_id FROM cw_moved)")
-        self.con.execute("INSERT INTO cache.moved SELECT event_id, first_file FROM cw_moved")
+        # Each event counts in the first file by path, whatever the order files arrived in.
+        self.con.execute(f"""UPDATE cache.store s SET first_file = {path_of}[g.first_file + 1] FROM g
+            WHERE g.is_event AND g.event_id = s.event_id AND {path_of}[g.first_file + 1] < s.first_file
+              AND g.event_id IN (SELECT event_id FROM cw_known)""")
         for i, e in enumerate(new):
             rows = rows_of[i]
             self.con.execute("INSERT INTO cache.files VALUES (?, ?, ?, ?, 0)",
                              [str(e.path), e.shown, self.digests[str(e.path)], rows])
         self.con.execute("COMMIT")
         self.con.execute("DROP TABLE cw_known")
-        self.con.execute("DROP TABLE cw_moved")
         self._use_cached_store()
         return True
 
     def _give_up(self) -> bool:
         self.con.execute("DROP TABLE IF EXISTS cw_known")
-        self.con.execute("DROP TABLE IF EXISTS cw_moved")
         self._detach()
         self.con.execute("DROP TABLE IF EXISTS g")
         return False
@@ -196,19 +170,14 @@ class EventStore:
                conflicts: list[str]) -> None:
 
         tmp = self.path.with_name(f"events.{os.getpid()}.tmp")
-        base = f"events-{secrets.token_hex(8)}.parquet"  # a new generation: the cache in use keeps its own
-        events = self.dir / base
-        events_tmp = self.dir / f".{base}.tmp"
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp.unlink(missing_ok=True)
-            con.execute(f"""COPY (SELECT {EVENT_COLUMNS}, {path_list(self.exports)}[first_file + 1] AS first_file
-                FROM g WHERE is_event) TO {quote_sql(str(events_tmp))} (FORMAT parquet)""")
             con.execute(f"ATTACH {quote_sql(str(tmp))} AS fresh")
-            con.execute(f"CREATE TABLE fresh.added AS SELECT * FROM read_parquet({quote_sql(str(events_tmp))}) LIMIT 0")
-            con.execute("CREATE TABLE fresh.moved (event_id VARCHAR, first_file VARCHAR)")
+            con.execute(f"""CREATE TABLE fresh.store AS
+                SELECT {EVENT_COLUMNS}, {path_list(self.exports)}[first_file + 1] AS first_file FROM g WHERE is_event""")
             con.execute("CREATE TABLE fresh.meta (key VARCHAR, value VARCHAR)")
-            con.executemany("INSERT INTO fresh.meta VALUES (?, ?)", sorted((self.meta | {"events": base}).items()))
+            con.executemany("INSERT INTO fresh.meta VALUES (?, ?)", sorted(self.meta.items()))
             con.execute("CREATE TABLE fresh.files (path VARCHAR, shown VARCHAR, sha VARCHAR, rows BIGINT, quarantined BIGINT)")
             con.executemany("INSERT INTO fresh.files VALUES (?, ?, ?, ?, ?)",
                             [(str(e.path), f.shown, self.digests[str(e.path)], f.rows, f.quarantined)
@@ -220,15 +189,9 @@ class EventStore:
                                 [(p.file, p.line, p.where, p.reason, p.unit, p.event_id) for p in problems])
             con.execute("CREATE TABLE fresh.conflict_ids AS SELECT unnest(?::VARCHAR[]) AS event_id", [conflicts])
             con.execute("DETACH fresh")
-            events_tmp.replace(events)
-            tmp.replace(self.path)  # the switch: from here on the cache is the new generation
+            tmp.replace(self.path)
         except BaseException:  # the cache is an optimisation: a failure only costs speed next time
             tmp.unlink(missing_ok=True)
-            events_tmp.unlink(missing_ok=True)
-            return
-        for old in self.dir.glob("events-*.parquet"):  # earlier generations, and any a crash left unnamed
-            if old.name != base:
-                old.unlink(missing_ok=True)
 
     def finish(self) -> None:
         if self._writing is not None:
