@@ -286,3 +286,85 @@ def test_a_complete_cycles_cached_part_follows_a_changed_label(site):
     assert image and {row["ServiceName"] for row in image} == {"Pictures"}
     assert image[0]["ChargeDescription"] == "Pictures: generate with m1"
     assert {p.name for p in parts.glob("*.csv")}.isdisjoint(before)  # both cycles written again, the old parts gone
+
+
+# --- a changed cycle keeps the lines of its earlier part up to the first changed day -------------
+
+def _cached_part(site, cycle: str):
+    for meta in (site.root / ".creditwise" / "cache" / "focus").glob("*.json"):
+        if json.loads(meta.read_text(encoding="utf-8"))["cycle"] == cycle:
+            return meta.with_suffix(".csv")
+    raise AssertionError(f"no cached part for {cycle}")
+
+
+def _mark_first_line(site) -> None:
+    """Mark January's first line (01-05, image.generate with m1) in the cached part, keeping its length: a
+    part that keeps the earlier part's lines shows the mark, one written again does not."""
+    part = _cached_part(site, "2026-01")
+    raw = part.read_bytes()
+    assert raw.count(b"image.generate:m1") == 1
+    part.write_bytes(raw.replace(b"image.generate:m1", b"image.GENERATE:m1"))
+
+
+def _january_usage(site) -> list[dict[str, str]]:
+    _, rows = _rows(site)
+    return [r for r in rows if r["x_Cycle"] == "2026-01" and r["ChargeCategory"] == "Usage"
+            and r["CommitmentDiscountStatus"] == "Used"]
+
+
+def _late(site, day: str) -> None:
+    """One credit of chat for ana/design, late, on `day` of January."""
+    site.write_export("late.csv", csv_text([event("late", f"2026-01-{day}T12:00:00Z", 1, feature="chat",
+                                                  operation="response")]))
+    r = site.build()
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_late_export_rewrites_an_old_cycles_lines_from_its_day_on_and_keeps_the_rest(site):
+    _site(site)
+    _mark_first_line(site)
+    _late(site, "06")
+    rows = _january_usage(site)
+    # 01-05 kept from the earlier part (marked); 01-06 and 01-07 written again. In order: 01-05 image 40,
+    # 01-06 chat ana/design 1 (design < sales), 01-06 chat bob/sales 20, 01-07 refund -5; running totals
+    # 40, 41, 61, 56 credits at 16/150 a credit, each rounded to a millionth: 4.266667, 4.373333, 6.506667,
+    # 5.973333. The shares are the differences; the rewritten lines start from the kept 40 credits (from 0
+    # they would be 0.106667, 2.133333, -0.533333).
+    assert [r["SkuPriceId"] for r in rows] == ["image.GENERATE:m1", "chat.response:", "chat.response:", "image.refund:"]
+    assert [r["EffectiveCost"] for r in rows] == ["4.266667", "0.106666", "2.133334", "-0.533334"]
+
+
+def test_a_change_on_a_cycles_first_day_rewrites_every_line(site):
+    _site(site)
+    _mark_first_line(site)
+    _late(site, "05")
+    rows = _january_usage(site)
+    assert [r["SkuPriceId"] for r in rows] == ["chat.response:", "image.generate:m1", "chat.response:", "image.refund:"]
+
+
+def test_lines_are_not_kept_when_a_label_holds_a_line_break(site):
+    """A display name with a line break is quoted into a line of the export, so lines can no longer be
+    found by their ends: the part is written whole, and still exactly."""
+    labels = '[labels]\nteams = { sales = "Sales\\nEMEA" }\n\n[[tiers]]'
+    site.config.write_text(site.config.read_text(encoding="utf-8").replace("[[tiers]]", labels, 1), encoding="utf-8")
+    _site(site)
+    _mark_first_line(site)
+    _late(site, "06")
+    rows = _january_usage(site)
+    assert [r["SkuPriceId"] for r in rows] == ["image.generate:m1", "chat.response:", "chat.response:", "image.refund:"]
+    assert [r["EffectiveCost"] for r in rows] == ["4.266667", "0.106666", "2.133334", "-0.533334"]
+    assert rows[2]["SubAccountName"] == "Sales\nEMEA"
+
+
+@given(st.lists(st.binary(max_size=7).map(lambda b: b.replace(b"\n", b"") + b"\r\n"), max_size=40),
+       st.integers(0, 40), st.integers(1, 9))
+def test_a_lines_end_is_found_from_either_end_of_the_file(tmp_path_factory, lines, k, block):
+    from generator.site.api.focus_reuse import end_of_line
+
+    k = min(k, len(lines))
+    path = tmp_path_factory.mktemp("lines") / "part.csv"
+    path.write_bytes(b"".join(lines))
+    assert end_of_line(path, k, len(lines), block) == len(b"".join(lines[:k]))
+    # Fewer lines than asked for, counted from the start or the end: no offset.
+    assert end_of_line(path, len(lines) + 1, 2 * len(lines) + 2, block) is None
+    assert end_of_line(path, 2 * len(lines) + 2, 3 * len(lines) + 3, block) is None

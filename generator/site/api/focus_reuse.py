@@ -69,7 +69,7 @@ def kept_lines(earlier: EarlierPart, days: tuple[UsageDay, ...]) -> KeptLines | 
     if same == 0:
         return None
     lines = sum(d.lines for d in days[:same])
-    size = _end_of_line(earlier.path, lines, sum(d[1] for d in earlier.days))
+    size = end_of_line(earlier.path, lines, sum(d[1] for d in earlier.days))
     if size is None:
         return None
     micro = sum((d.credits for d in days[:same]), Decimal(0)) * 1_000_000
@@ -78,28 +78,28 @@ def kept_lines(earlier: EarlierPart, days: tuple[UsageDay, ...]) -> KeptLines | 
     return KeptLines(earlier.path, size, lines, int(micro), days[same].day if same < len(days) else None)
 
 
-def _end_of_line(path: Path, k: int, total: int) -> int | None:
+def end_of_line(path: Path, k: int, total: int, block: int = _BLOCK) -> int | None:
     """The byte offset just after the `k`-th of a file's `total` lines (counted from the nearer end);
-    None when the file does not have that many."""
+    None when there are fewer line ends than that from the end counted from."""
     try:
         with path.open("rb") as fh:
             size = fh.seek(0, 2)
             if k == total:
                 return size
             if k <= total - k:
-                return _forward(fh, k)
-            return _backward(fh, size, total - k)
+                return _forward(fh, k, block)
+            return _backward(fh, size, total - k, block)
     except OSError:
         return None
 
 
-def _forward(fh, k: int) -> int | None:
+def _forward(fh, k: int, block_size: int) -> int | None:
     """After the k-th line end from the start."""
     if k == 0:
         return 0
     fh.seek(0)
     start = 0
-    while block := fh.read(_BLOCK):
+    while block := fh.read(block_size):
         n = block.count(b"\n")
         if n >= k:
             pos = -1
@@ -111,11 +111,12 @@ def _forward(fh, k: int) -> int | None:
     return None
 
 
-def _backward(fh, size: int, after: int) -> int | None:
-    """Just after the line end that has `after` more line ends behind it (the file ends with one)."""
+def _backward(fh, size: int, after: int, block_size: int) -> int | None:
+    """Just after the line end that has `after` more line ends behind it (the file ends with one); None when
+    the file has no such line end."""
     end = size
     while end > 0:
-        start = max(0, end - _BLOCK)
+        start = max(0, end - block_size)
         fh.seek(start)
         block = fh.read(end - start)
         n = block.count(b"\n")
@@ -126,4 +127,4 @@ def _backward(fh, size: int, after: int) -> int | None:
             return start + pos + 1
         after -= n
         end = start
-    return 0 if after == 0 else None
+    return None  # (k ≥ 1 here: a line end before the k-th line's must exist)
