@@ -312,19 +312,20 @@ def _january_usage(site) -> list[dict[str, str]]:
             and r["CommitmentDiscountStatus"] == "Used"]
 
 
-def _late(site, day: str) -> None:
-    """One credit of chat for ana/design, late, on `day` of January."""
+def _january_after_a_late_export(site, day: str) -> list[dict[str, str]]:
+    """Build, mark the cached January part, add one credit of chat for ana/design on `day` of January, build
+    again: January's usage rows."""
+    _site(site)
+    _mark_first_line(site)
     site.write_export("late.csv", csv_text([event("late", f"2026-01-{day}T12:00:00Z", 1, feature="chat",
                                                   operation="response")]))
     r = site.build()
     assert r.returncode == 0, r.stderr
+    return _january_usage(site)
 
 
 def test_a_late_export_rewrites_an_old_cycles_lines_from_its_day_on_and_keeps_the_rest(site):
-    _site(site)
-    _mark_first_line(site)
-    _late(site, "06")
-    rows = _january_usage(site)
+    rows = _january_after_a_late_export(site, "06")
     # 01-05 kept from the earlier part (marked); 01-06 and 01-07 written again. In order: 01-05 image 40,
     # 01-06 chat ana/design 1 (design < sales), 01-06 chat bob/sales 20, 01-07 refund -5; running totals
     # 40, 41, 61, 56 credits at 16/150 a credit, each rounded to a millionth: 4.266667, 4.373333, 6.506667,
@@ -335,10 +336,7 @@ def test_a_late_export_rewrites_an_old_cycles_lines_from_its_day_on_and_keeps_th
 
 
 def test_a_change_on_a_cycles_first_day_rewrites_every_line(site):
-    _site(site)
-    _mark_first_line(site)
-    _late(site, "05")
-    rows = _january_usage(site)
+    rows = _january_after_a_late_export(site, "05")
     assert [r["SkuPriceId"] for r in rows] == ["chat.response:", "image.generate:m1", "chat.response:", "image.refund:"]
 
 
@@ -347,10 +345,7 @@ def test_lines_are_not_kept_when_a_label_holds_a_line_break(site):
     found by their ends: the part is written whole, and still exactly."""
     labels = '[labels]\nteams = { sales = "Sales\\nEMEA" }\n\n[[tiers]]'
     site.config.write_text(site.config.read_text(encoding="utf-8").replace("[[tiers]]", labels, 1), encoding="utf-8")
-    _site(site)
-    _mark_first_line(site)
-    _late(site, "06")
-    rows = _january_usage(site)
+    rows = _january_after_a_late_export(site, "06")
     assert [r["SkuPriceId"] for r in rows] == ["image.generate:m1", "chat.response:", "chat.response:", "image.refund:"]
     assert [r["EffectiveCost"] for r in rows] == ["4.266667", "0.106666", "2.133334", "-0.533334"]
     assert rows[2]["SubAccountName"] == "Sales\nEMEA"
