@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -60,8 +61,7 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-
-def send_file(out, source: Path, length: int | None = None) -> None:
+def send_file(out: BinaryIO, source: Path, length: int | None = None) -> None:
     """Append the first `length` bytes of `source` (all of it by default) to the open file `out`, copied
     by the kernel rather than through Python's memory."""
     out.flush()

@@ -37,8 +37,7 @@ class Report:
     warnings: list[str]
     analytics: Analytics  # alerts, budgets, forecast, efficiency, recommendations
     data_quality: DataQuality  # every row accounted for, unknown names, likely missing exports
-    usage_days: dict[str, tuple[UsageDay, ...]]  # cycle → a digest of each day's usage lines, which stay in DuckDB
-    # (the FOCUS export)
+    usage_days: dict[str, tuple[UsageDay, ...]]  # cycle → a digest of each day's usage lines (FOCUS export)
 
     @property
     def current(self) -> CycleFigures:

@@ -360,9 +360,8 @@ def _write_part(report: Report, con: duckdb.DuckDBPyConnection, cycle: _Cycle, p
         tmp.unlink(missing_ok=True)
     if not c.expired:
         return ""
-    total = con.execute(f"SELECT coalesce(sum(credits), 0) FROM {TABLE} WHERE {where}").fetchone()[0]
     spread = Spread(c.price, c.allocation)
-    spread.share(Decimal(total))
+    spread.share(sum((d.credits for d in cycle.days), Decimal(0)))  # the cycle's lines, from their day digests
     cost = spread.share(c.expired)
     return csv_rows([cycle.constants | {
         "ChargeCategory": "Usage", "ChargeDescription": f"Unused credits of the cycle {c.name}, expired at the reset",

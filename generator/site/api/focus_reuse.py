@@ -38,7 +38,6 @@ class KeptLines:
 
     source: Path
     size: int  # bytes kept
-    lines: int  # lines kept
     micro: int  # their credits in millionths: the running total the next line starts from
     first_day: str | None  # the first day written again; None when every day of the cycle is kept
 
@@ -75,7 +74,7 @@ def kept_lines(earlier: EarlierPart, days: tuple[UsageDay, ...]) -> KeptLines | 
     micro = sum((d.credits for d in days[:same]), Decimal(0)) * 1_000_000
     if micro != micro.to_integral_value():  # credits have six decimal places at most
         return None
-    return KeptLines(earlier.path, size, lines, int(micro), days[same].day if same < len(days) else None)
+    return KeptLines(earlier.path, size, int(micro), days[same].day if same < len(days) else None)
 
 
 def end_of_line(path: Path, k: int, total: int, block: int = _BLOCK) -> int | None:
